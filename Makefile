@@ -1,0 +1,50 @@
+# 善治 Shanzhi — two commands for a new user: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint typecheck pytest chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/shanzhi migrate --no-input -v 0
+	$(BIN)/shanzhi demo --if-empty
+	$(BIN)/shanzhi collectstatic --no-input -v 0
+	@echo "善治已启动: http://$(HOST):$(PORT)/  (Ctrl+C 停止)"
+	$(BIN)/gunicorn shanzhi.wsgi:application --bind $(HOST):$(PORT) --workers 2 --access-logfile -
+
+chromium:
+	@bash scripts/ensure-chromium.sh
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: install
+	$(BIN)/mypy src
+
+# The suite runs on PostgreSQL when DATABASE_URL points at one, and always on SQLite.
+pytest: install chromium
+	@if [ -n "$$DATABASE_URL" ]; then \
+		echo "== pytest on $$DATABASE_URL"; \
+		$(BIN)/pytest -q || exit 1; \
+	fi
+	@echo "== pytest on SQLite"
+	env -u DATABASE_URL $(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

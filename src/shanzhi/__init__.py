@@ -1,0 +1,1 @@
+"""善治 Shanzhi: a grassroots-governance platform for Chinese subdistricts."""

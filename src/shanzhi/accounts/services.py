@@ -1,0 +1,177 @@
+"""Writes for units, users and role grants. Callers pass the acting user; rules are checked here."""
+
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from shanzhi import policy
+from shanzhi.areas.models import Area, Level
+from shanzhi.errors import DomainError, PermissionDenied
+
+from .models import Role, RoleGrant, Unit, UnitKind, User
+
+# The levels each role is granted on: a grid worker works a grid or microgrid, dispatchers and
+# administrators serve a street or more, leaders and handlers a community or more.
+ROLE_LEVELS: dict[str, frozenset[str]] = {
+    Role.RESIDENT: frozenset({Level.MICROGRID, Level.GRID, Level.DEDICATED_GRID}),
+    Role.GRID_WORKER: frozenset({Level.GRID, Level.DEDICATED_GRID, Level.MICROGRID}),
+    Role.DISPATCHER: frozenset({Level.STREET, Level.DISTRICT, Level.CITY}),
+    Role.HANDLER: frozenset(
+        {Level.COMMUNITY, Level.ZONE, Level.STREET, Level.DISTRICT, Level.CITY}
+    ),
+    Role.LEADER: frozenset({Level.COMMUNITY, Level.ZONE, Level.STREET, Level.DISTRICT, Level.CITY}),
+    Role.ADMINISTRATOR: frozenset({Level.STREET, Level.DISTRICT, Level.CITY}),
+}
+
+
+class AccountRuleError(DomainError):
+    code = "account_rule"
+
+
+def _street_of(area: Area) -> Area | None:
+    return area.street
+
+
+@transaction.atomic
+def unit_create(*, actor: User | None, name: str, kind: str, area: Area, phone: str = "") -> Unit:
+    """Create a unit on an area node within the actor's administrator scope."""
+    if actor is not None and not policy.can_add_unit_at(actor, area):
+        raise PermissionDenied(f"无权在“{area.name}”下设立单位")
+    name = name.strip()
+    if not name:
+        raise AccountRuleError("单位名称不能为空")
+    if kind not in UnitKind.values:
+        raise AccountRuleError("单位类别无效")
+    if Unit.objects.filter(area=area, name=name).exists():
+        raise AccountRuleError(f"“{area.name}”下已有名为“{name}”的单位")
+    return Unit.objects.create(
+        name=name, kind=kind, area=area, street=_street_of(area), phone=phone.strip()
+    )
+
+
+@transaction.atomic
+def unit_update(
+    *, actor: User | None, unit: Unit, name: str, kind: str, phone: str, is_active: bool
+) -> Unit:
+    """Edit a unit; deactivating keeps it, and its history, in place."""
+    if actor is not None and not policy.can_manage_unit(actor, unit):
+        raise PermissionDenied(f"无权修改单位“{unit.name}”")
+    name = name.strip()
+    if not name:
+        raise AccountRuleError("单位名称不能为空")
+    if Unit.objects.filter(area=unit.area, name=name).exclude(pk=unit.pk).exists():
+        raise AccountRuleError(f"“{unit.area.name}”下已有名为“{name}”的单位")
+    unit.name, unit.kind, unit.phone, unit.is_active = name, kind, phone.strip(), is_active
+    unit.save(update_fields=["name", "kind", "phone", "is_active"])
+    return unit
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User | None,
+    username: str,
+    full_name: str,
+    unit: Unit | None,
+    password: str | None = None,
+    password_hash: str | None = None,
+    phone: str = "",
+) -> User:
+    """Create a staff member (or, with no unit, a resident account)."""
+    if actor is not None and (unit is None or not policy.can_manage_unit(actor, unit)):
+        raise PermissionDenied("只能在本人管理范围内的单位中新增人员")
+    username = username.strip()
+    if not username:
+        raise AccountRuleError("用户名不能为空")
+    if User.objects.filter(username=username).exists():
+        raise AccountRuleError(f"用户名“{username}”已被使用")
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        unit=unit,
+        street=unit.street if unit is not None else None,
+        phone=phone.strip(),
+    )
+    if password_hash is not None:
+        user.password = password_hash
+    elif password is not None:
+        user.password = make_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *, actor: User, target: User, full_name: str, unit: Unit | None, phone: str, is_active: bool
+) -> User:
+    """Edit a staff member; deactivating keeps the account and its history."""
+    if not policy.can_manage_user(actor, target):
+        raise PermissionDenied(f"无权修改人员“{target}”")
+    if unit is not None and not policy.can_manage_unit(actor, unit):
+        raise PermissionDenied(f"无权把人员调入单位“{unit.name}”")
+    if target.pk == actor.pk and not is_active:
+        raise AccountRuleError("不能停用自己的账号")
+    target.full_name = full_name.strip()
+    target.unit = unit
+    target.street = unit.street if unit is not None else None
+    target.phone = phone.strip()
+    target.is_active = is_active
+    target.save(update_fields=["full_name", "unit", "street", "phone", "is_active"])
+    return target
+
+
+def role_grant_check(*, granter: User | None, user: User, role: str, area: Area) -> None:
+    """Raise if `granter` may not grant `role` over `area` to `user`; changes nothing."""
+    if role not in Role.values:
+        raise AccountRuleError("角色无效")
+    role_label = Role(role).label
+    if granter is not None and not policy.can_grant_role(granter, role, area):
+        raise PermissionDenied(f"无权在“{area.name}”授予“{role_label}”角色:超出本人管理范围")
+    if area.level not in ROLE_LEVELS[role]:
+        levels = "、".join(Level(level).label for level in sorted(ROLE_LEVELS[role]))
+        raise AccountRuleError(f"“{role_label}”只能授予在{levels}层级上,不能授予在{area.name}")
+    if RoleGrant.objects.filter(user=user, role=role, area=area, revoked_at__isnull=True).exists():
+        raise AccountRuleError(f"{user}已在“{area.name}”拥有“{role_label}”角色")
+
+
+@transaction.atomic
+def role_grant(*, granter: User | None, user: User, role: str, area: Area) -> RoleGrant:
+    """Grant `role` over `area`. `granter` None is the system itself (set-up and demo)."""
+    role_grant_check(granter=granter, user=user, role=role, area=area)
+    role_label = Role(role).label
+    try:
+        with transaction.atomic():
+            grant = RoleGrant.objects.create(
+                user=user, role=role, area=area, street=_street_of(area), granted_by=granter
+            )
+    except IntegrityError as exc:
+        raise AccountRuleError(f"{user}已在“{area.name}”拥有“{role_label}”角色") from exc
+    policy.forget_grants(user)
+    return grant
+
+
+@transaction.atomic
+def role_revoke(*, actor: User, grant: RoleGrant) -> RoleGrant:
+    """Revoke a grant; the row stays as the history of who held what."""
+    if not policy.can_revoke_grant(actor, grant):
+        raise PermissionDenied("无权撤销该授权")
+    grant = RoleGrant.objects.select_for_update().get(pk=grant.pk)
+    if grant.revoked_at is not None:
+        raise AccountRuleError("该授权已撤销")
+    grant.revoked_at = timezone.now()
+    grant.revoked_by = actor
+    grant.save(update_fields=["revoked_at", "revoked_by"])
+    policy.forget_grants(grant.user)
+    return grant
+
+
+@transaction.atomic
+def user_set_password(*, actor: User, target: User, password: str) -> User:
+    """Set a new password for a staff member the actor manages."""
+    if not policy.can_manage_user(actor, target):
+        raise PermissionDenied(f"无权修改人员“{target}”的密码")
+    target.set_password(password)
+    target.save(update_fields=["password"])
+    return target

@@ -1,0 +1,115 @@
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from shanzhi.accounts.models import Role, RoleGrant, Unit
+from shanzhi.areas.models import Area
+from shanzhi.areas.selectors import area_level_counts
+from shanzhi.demo.generator import DEMO_PASSWORD, SCALES, DemoAccount, demo_build
+from shanzhi.demo.places import KNOWN_STREETS, StreetSpec
+from shanzhi.errors import DomainError
+
+# One account of each kind is enough to try every role; the rest follow the same pattern.
+SHOWN_ROLES = (
+    Role.ADMINISTRATOR,
+    Role.LEADER,
+    Role.DISPATCHER,
+    Role.HANDLER,
+    Role.GRID_WORKER,
+    Role.RESIDENT,
+)
+
+
+class Command(BaseCommand):
+    help = "生成演示街道(网格、单位、人员与角色),同一种子结果相同"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--seed", type=int, default=1, help="随机种子,默认 1")
+        parser.add_argument("--scale", choices=sorted(SCALES), default="full", help="规模")
+        parser.add_argument(
+            "--street",
+            default="330109001",
+            help="街道的9位统计用区划代码,默认城厢街道 330109001",
+        )
+        parser.add_argument("--street-name", help="不在内置列表中的街道:街道名称")
+        parser.add_argument("--district-code", help="不在内置列表中的街道:所属区县6位代码")
+        parser.add_argument("--district-name", help="不在内置列表中的街道:所属区县名称")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="数据库中已有辖区时不生成,只列出演示账号"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        spec = self._spec(options)
+        if options["if_empty"] and Area.objects.exists():
+            self.stdout.write("数据库中已有数据,未生成演示街道。")
+            self._print_existing(spec)
+            return
+        started = time.monotonic()
+        try:
+            demo = demo_build(spec=spec, seed=options["seed"], scale=options["scale"])
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        elapsed = time.monotonic() - started
+        counts = area_level_counts(area=demo.street)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已生成演示街道:{spec.name}(编码 {spec.code}),用时 {elapsed:.1f} 秒"
+            )
+        )
+        self.stdout.write(
+            f"片区 {counts['zone']} 个,社区 {counts['community']} 个,网格 {counts['grid']} 个,"
+            f"专属网格 {counts['dedicated_grid']} 个,微网格 {counts['microgrid']} 个;"
+            f"单位 {Unit.objects.filter(street=demo.street).count()} 个,"
+            f"人员 {len(demo.accounts)} 名"
+        )
+        self._print_accounts(demo.accounts)
+
+    def _spec(self, options: dict[str, Any]) -> StreetSpec:
+        code = options["street"]
+        if code in KNOWN_STREETS:
+            return KNOWN_STREETS[code]
+        missing = [
+            flag
+            for flag, key in (
+                ("--street-name", "street_name"),
+                ("--district-code", "district_code"),
+                ("--district-name", "district_name"),
+            )
+            if not options[key]
+        ]
+        if missing:
+            known = "、".join(f"{s.code} {s.name}" for s in KNOWN_STREETS.values())
+            raise CommandError(
+                f"街道 {code} 不在内置列表({known})中,请同时给出 {'、'.join(missing)}"
+            )
+        return StreetSpec(
+            code=code,
+            name=options["street_name"],
+            district_code=options["district_code"],
+            district_name=options["district_name"],
+            slug=f"s{code}",
+        )
+
+    def _print_existing(self, spec: StreetSpec) -> None:
+        grants = (
+            RoleGrant.objects.filter(
+                revoked_at__isnull=True, user__username__startswith=f"{spec.slug}."
+            )
+            .select_related("user", "area")
+            .order_by("user__username")
+        )
+        accounts = [
+            DemoAccount(g.user.username, g.user.full_name, g.role, g.area.name) for g in grants
+        ]
+        if accounts:
+            self._print_accounts(accounts)
+
+    def _print_accounts(self, accounts: list[DemoAccount]) -> None:
+        self.stdout.write(f"\n演示账号(密码均为 {DEMO_PASSWORD}):")
+        for role in SHOWN_ROLES:
+            for account in [a for a in accounts if a.role == role][:2]:
+                self.stdout.write(
+                    f"  {Role(role).label:<8} {account.username:<28} "
+                    f"{account.full_name:<6} {account.scope}"
+                )
