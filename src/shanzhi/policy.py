@@ -10,7 +10,9 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from shanzhi.accounts.models import Role, RoleGrant, Unit, User
-from shanzhi.areas.models import Area
+from shanzhi.api.models import ApiToken
+from shanzhi.areas.models import Area, Level
+from shanzhi.cases.models import Attachment, Case, Source, State
 from shanzhi.errors import NotFound
 
 _GRANTS_CACHE = "_shanzhi_active_grants"
@@ -130,6 +132,11 @@ def can_add_area_under(user: Any, parent: Area | None) -> bool:
     return is_platform_admin(user) or has_role(user, Role.ADMINISTRATOR, parent)
 
 
+def can_edit_calendar(user: Any) -> bool:
+    """One working-day calendar serves every street: only platform administrators edit it."""
+    return is_platform_admin(user)
+
+
 def can_use_admin(user: Any) -> bool:
     """The administration screens are for platform superusers and administrators."""
     return is_platform_admin(user) or has_role(user, Role.ADMINISTRATOR)
@@ -220,3 +227,308 @@ def can_grant_role(user: Any, role: str, area: Area) -> bool:
 
 def can_revoke_grant(user: Any, grant: RoleGrant) -> bool:
     return can_grant_role(user, grant.role, grant.area) and grant.user_id != user.pk
+
+
+# Cases ---------------------------------------------------------------------------------------
+
+
+def cases_visible_to(user: Any) -> QuerySet[Case]:
+    """Cases in the user's scope, those their unit holds, and those they reported themselves."""
+    if is_platform_admin(user):
+        return Case.objects.all()
+    if not _is_signed_in(user):
+        return Case.objects.none()
+    condition = _paths_q(scope_paths(user), "area__path") | Q(reporter=user)
+    if user.unit_id is not None and has_role(user, Role.HANDLER):
+        condition |= Q(unit_id=user.unit_id)
+    return Case.objects.filter(condition)
+
+
+def can_view_case(user: Any, case: Case) -> bool:
+    if is_platform_admin(user):
+        return True
+    if not _is_signed_in(user):
+        return False
+    if case.reporter_id == user.pk or can_view_area(user, case.area):
+        return True
+    return (
+        case.unit_id is not None and case.unit_id == user.unit_id and has_role(user, Role.HANDLER)
+    )
+
+
+def case_for(user: Any, number: str) -> Case:
+    """The case with `number` if the user may see it; otherwise NotFound."""
+    case = (
+        Case.objects.select_related("area", "unit", "case_type", "street")
+        .filter(number=number)
+        .first()
+    )
+    if case is None or not can_view_case(user, case):
+        raise NotFound("没有找到该事件,或您无权查看")
+    return case
+
+
+def _is_unit_handler(user: Any, case: Case) -> bool:
+    return (
+        case.unit_id is not None and user.unit_id == case.unit_id and has_role(user, Role.HANDLER)
+    )
+
+
+def can_perform(user: Any, case: Case, who: frozenset[str]) -> bool:
+    """Whether `user` is one of the kinds of actor a transition names (None is the system)."""
+    if user is None:
+        return "system" in who
+    if not _is_signed_in(user):
+        return False
+    kinds: dict[str, Any] = {
+        "dispatcher": lambda: has_role(user, Role.DISPATCHER, case.area),
+        "leader": lambda: has_role(user, Role.LEADER, case.area),
+        "unit_handler": lambda: _is_unit_handler(user, case),
+        "grid_worker": lambda: has_role(user, Role.GRID_WORKER, case.area),
+        # Whoever holds the case at its level may pass it one level up.
+        "escalator": lambda: (
+            _is_unit_handler(user, case)
+            or has_role(user, Role.GRID_WORKER, case.area)
+            or has_role(user, Role.HANDLER, case.area)
+            or has_role(user, Role.LEADER, case.area)
+        ),
+    }
+    return any(kinds[kind]() for kind in who if kind in kinds)
+
+
+def can_report(user: Any, source: str, area: Area, *, channel: ApiToken | None = None) -> bool:
+    """Residents report anywhere (the QR page); staff channels need the matching role in scope.
+
+    An API channel issued without a user (a 12345 bridge, say) reports in its own source only.
+    """
+    if source == Source.RESIDENT:
+        return True
+    if channel is not None and channel.user_id is None:
+        return channel.revoked_at is None and source == channel.source
+    if not _is_signed_in(user):
+        return False
+    if is_platform_admin(user):
+        return True
+    if source == Source.GRID_PATROL:
+        return has_role(user, Role.GRID_WORKER, area)
+    if source == Source.LEADER:
+        return has_role(user, Role.LEADER, area) or has_role(user, Role.DISPATCHER, area)
+    return has_role(user, Role.DISPATCHER, area) or (
+        source == Source.API and can_view_area(user, area)
+    )
+
+
+def units_dispatchable_by(user: Any, case: Case) -> QuerySet[Unit]:
+    """Units a dispatcher may send the case to: active ones of its street and above it."""
+    if not has_role(user, Role.DISPATCHER, case.area):
+        return Unit.objects.none()
+    return Unit.objects.filter(is_active=True).filter(
+        Q(street_id=case.street_id)
+        | Q(street__isnull=True, area__path__in=case.street.ancestor_paths)
+    )
+
+
+# Public and field pages (the resident's QR page, tracking links, grid workers' phone pages) ----
+
+# A grid worker reports and acts at these levels; a QR poster may name any node of a street.
+FIELD_LEVELS = frozenset({Level.GRID, Level.MICROGRID, Level.DEDICATED_GRID})
+# The steps whose photos a tracking link shows: the reporter's own, and the evidence of the result.
+PUBLIC_PHOTO_ACTIONS = frozenset({"report", "resolve", "resolve_on_spot"})
+
+
+def area_for_public_report(code: str) -> Area:
+    """The area a QR poster names, if residents may report there: the street or a node below it."""
+    area = Area.objects.select_related("street").filter(code=code).first()
+    if area is None or area.street_id is None:
+        raise NotFound("没有找到该上报地点,请核对二维码")
+    return area
+
+
+def case_for_tracking(token: str) -> Case:
+    """The case a tracking link opens. Only the secret token grants this; the number never does."""
+    case = (
+        Case.objects.select_related("area", "unit", "merged_into")
+        .filter(tracking_token=token)
+        .first()
+    )
+    if case is None:
+        raise NotFound("没有找到该事件,请核对查询链接")
+    return case
+
+
+def tracked_photo_for(case: Case, attachment_id: int) -> Attachment:
+    """A photo the tracking link of `case` may show; otherwise NotFound."""
+    photo = Attachment.objects.filter(
+        case=case, pk=attachment_id, action__action__in=PUBLIC_PHOTO_ACTIONS
+    ).first()
+    if photo is None:
+        raise NotFound("没有找到该照片")
+    return photo
+
+
+def can_use_field_pages(user: Any) -> bool:
+    """The phone pages for patrols are the grid workers'."""
+    return has_role(user, Role.GRID_WORKER)
+
+
+def field_areas_for(user: Any) -> QuerySet[Area]:
+    """The grids and microgrids a grid worker patrols: where they report and act on the spot."""
+    paths = scope_paths(user, [Role.GRID_WORKER])
+    if not paths:
+        return Area.objects.none()
+    return Area.objects.filter(_paths_q(paths), level__in=FIELD_LEVELS)
+
+
+def field_cases_for(user: Any) -> QuerySet[Case]:
+    """Cases in the part of the grid the user patrols as a grid worker (not their other roles)."""
+    paths = scope_paths(user, [Role.GRID_WORKER])
+    if not paths:
+        return Case.objects.none()
+    return Case.objects.filter(_paths_q(paths, "area__path"))
+
+
+def field_case_for(user: Any, number: str) -> Case:
+    """A case of the user's patrol area by number; otherwise NotFound."""
+    case = (
+        field_cases_for(user)
+        .select_related("area", "unit", "case_type", "street")
+        .filter(number=number)
+        .first()
+    )
+    if case is None:
+        raise NotFound("没有找到该事件,或它不在您的网格内")
+    return case
+
+
+# Open311 (the public GeoReport v2 API) --------------------------------------------------------
+
+
+def cases_public() -> QuerySet[Case]:
+    """Cases anyone may list without signing in: typed ones, neither rejected nor merged.
+
+    What of them is shown (never the reporter) is decided by the Open311 representation.
+    """
+    return Case.objects.filter(case_type__isnull=False).exclude(
+        state__in=[State.REJECTED, State.MERGED]
+    )
+
+
+# REST API (/api/v1/) --------------------------------------------------------------------------
+
+
+def can_see_reporter_contact(user: Any, case: Case) -> bool:
+    """Who sees the reporter's phone unmasked: dispatchers over the case (they call back), the
+    handlers of the unit holding it, and the reporter themself."""
+    if not _is_signed_in(user):
+        return False
+    return (
+        case.reporter_id == user.pk
+        or has_role(user, Role.DISPATCHER, case.area)
+        or _is_unit_handler(user, case)
+    )
+
+
+def streets_visible_to(user: Any) -> QuerySet[Area]:
+    """The streets the user works for: those in their scope and the street of each scope root,
+    whose catalogue (事项清单) they report and act by."""
+    if is_platform_admin(user):
+        return Area.objects.filter(level=Level.STREET)
+    paths = scope_paths(user)
+    if not paths:
+        return Area.objects.none()
+    above = {root.street_id for root in scope_roots(user) if root.street_id is not None}
+    return Area.objects.filter(Q(pk__in=above) | _paths_q(paths), level=Level.STREET)
+
+
+# Staff pages (inbox, case list and detail, the dispatchers' desk, leaders' oversight) ---------
+# Who sees the reporter's phone on the detail page is `can_see_reporter_contact` above, shared
+# with the API so that both answer alike.
+
+# Residents follow their own cases by the tracking link; the staff pages are for these roles.
+STAFF_ROLES = frozenset(
+    {Role.GRID_WORKER, Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMINISTRATOR}
+)
+
+
+def can_use_case_pages(user: Any) -> bool:
+    """我的待办, the case list and the case pages: staff of any role, and platform superusers."""
+    return is_platform_admin(user) or any(g.role in STAFF_ROLES for g in active_grants(user))
+
+
+def can_use_desk(user: Any) -> bool:
+    """受理台 and 代为登记 are the dispatchers'."""
+    return has_role(user, Role.DISPATCHER)
+
+
+def can_use_oversight(user: Any) -> bool:
+    """超期督办 is the leaders'."""
+    return has_role(user, Role.LEADER)
+
+
+def desk_cases_for(user: Any) -> QuerySet[Case]:
+    """Cases in the part of the grid the user dispatches for (not their other roles)."""
+    paths = scope_paths(user, [Role.DISPATCHER])
+    if not paths:
+        return Case.objects.none()
+    return Case.objects.filter(_paths_q(paths, "area__path"))
+
+
+def oversight_cases_for(user: Any) -> QuerySet[Case]:
+    """Cases in the part of the grid the user leads."""
+    paths = scope_paths(user, [Role.LEADER])
+    if not paths:
+        return Case.objects.none()
+    return Case.objects.filter(_paths_q(paths, "area__path"))
+
+
+def intake_areas_for(user: Any) -> QuerySet[Area]:
+    """Where a dispatcher may register a caller's matter: their dispatch scope within streets."""
+    paths = scope_paths(user, [Role.DISPATCHER])
+    if not paths:
+        return Area.objects.none()
+    return Area.objects.filter(_paths_q(paths), street__isnull=False)
+
+
+def case_areas_for(user: Any, case: Case) -> QuerySet[Area]:
+    """The places a case may be moved to on acceptance: its street's nodes in the user's scope."""
+    return areas_visible_to(user).filter(street_id=case.street_id)
+
+
+def case_attachment_for(user: Any, number: str, attachment_id: int) -> Attachment:
+    """A photo or file of a case the user may see; otherwise NotFound."""
+    case = case_for(user, number)
+    attachment = Attachment.objects.filter(case=case, pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound("没有找到该附件")
+    return attachment
+
+
+# Catalogue admin (事项清单 and the read-only case screens of the admin) ----------------------
+# Imported here so that this area's additions stay one block at the end of the module.
+from shanzhi.cases.models import CaseAction, CaseCategory, CaseType  # noqa: E402
+
+
+def catalogue_streets_manageable_by(user: Any) -> QuerySet[Area]:
+    """Streets whose catalogue the user administers: those within their administrator scope."""
+    if is_platform_admin(user):
+        return Area.objects.filter(level=Level.STREET)
+    paths = scope_paths(user, [Role.ADMINISTRATOR])
+    return Area.objects.filter(_paths_q(paths), level=Level.STREET)
+
+
+def can_manage_catalogue(user: Any, street: Area) -> bool:
+    return is_platform_admin(user) or has_role(user, Role.ADMINISTRATOR, street)
+
+
+def case_types_manageable_by(user: Any) -> QuerySet[CaseType]:
+    """The catalogue entries an administrator sees and edits: only their own streets'."""
+    return CaseType.objects.filter(street__in=catalogue_streets_manageable_by(user))
+
+
+def case_categories_manageable_by(user: Any) -> QuerySet[CaseCategory]:
+    return CaseCategory.objects.filter(street__in=catalogue_streets_manageable_by(user))
+
+
+def case_actions_visible_to(user: Any) -> QuerySet[CaseAction]:
+    """Action-log rows of the cases the user may see."""
+    return CaseAction.objects.filter(case__in=cases_visible_to(user).values("pk"))

@@ -47,8 +47,13 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",
     "shanzhi.areas",
     "shanzhi.accounts",
+    "shanzhi.workdays",
+    "shanzhi.cases",
+    "shanzhi.api",
+    "shanzhi.open311",
     "shanzhi.demo",
     "shanzhi.web",
 ]

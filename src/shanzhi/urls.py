@@ -11,5 +11,9 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", include("shanzhi.api.urls")),
+    path("open311/v2/", include("shanzhi.open311.urls")),
+    path("", include("shanzhi.web.urls_public")),
+    path("", include("shanzhi.web.urls_cases")),
     path("", include("shanzhi.web.urls")),
 ]

@@ -1,0 +1,428 @@
+import secrets
+
+from django.db import models
+
+from shanzhi.accounts.models import Unit, User
+from shanzhi.areas.models import Area
+
+
+class Source(models.TextChoices):
+    GRID_PATROL = "grid_patrol", "网格巡查"
+    RESIDENT = "resident", "居民上报"
+    HOTLINE = "hotline", "12345热线"
+    POLICE = "police", "110警情移交"
+    LEADER = "leader", "领导交办"
+    ENTERPRISE = "enterprise", "企业诉求"
+    PETITION = "petition", "信访"
+    API = "api", "接口接入"
+
+
+class State(models.TextChoices):
+    REPORTED = "reported", "待受理"
+    REJECTED = "rejected", "不予受理"
+    ACCEPTED = "accepted", "已受理"
+    DISPATCHED = "dispatched", "已交办"
+    IN_PROGRESS = "in_progress", "处置中"
+    RESOLVED = "resolved", "已办结"
+    ARCHIVED = "archived", "已归档"
+    MERGED = "merged", "已合并"
+
+
+# Still waiting for someone to act, as supervision and the inbox count them.
+OPEN_STATES = frozenset({State.REPORTED, State.ACCEPTED, State.DISPATCHED, State.IN_PROGRESS})
+# A handling deadline runs only while a unit holds the case.
+RUNNING_STATES = frozenset({State.DISPATCHED, State.IN_PROGRESS})
+TERMINAL_STATES = frozenset({State.REJECTED, State.ARCHIVED, State.MERGED})
+
+
+class HandlingLevel(models.TextChoices):
+    GRID = "grid", "网格"
+    COMMUNITY = "community", "社区"
+    STREET = "street", "街道"
+    DISTRICT = "district", "区县"
+
+
+# 小事不出网格、大事不出社区: a case escalates one step along this list at a time.
+LEVEL_ORDER = (
+    HandlingLevel.GRID,
+    HandlingLevel.COMMUNITY,
+    HandlingLevel.STREET,
+    HandlingLevel.DISTRICT,
+)
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "低"
+    NORMAL = "normal", "普通"
+    HIGH = "high", "高"
+    URGENT = "urgent", "紧急"
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", "满意"
+    BASICALLY = "basically", "基本满意"
+    UNSATISFIED = "unsatisfied", "不满意"
+
+
+class Workflow(models.TextChoices):
+    GENERAL = "general", "通用流程"
+    HAZARD = "hazard", "安全隐患"
+    PETITION = "petition", "信访"
+    ENTERPRISE = "enterprise", "企业诉求"
+    DISPUTE = "dispute", "矛盾纠纷"
+
+
+class CaseCategory(models.Model):
+    """A node of a street's category tree (大类 → 小类)."""
+
+    street = models.ForeignKey(
+        Area, verbose_name="所属街道", on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField("名称", max_length=50)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级类别",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+
+    class Meta:
+        verbose_name = "事项类别"
+        verbose_name_plural = "事项类别"
+        ordering = ["street", "parent_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["street", "parent", "name"],
+                name="category_unique",
+                violation_error_message="同一上级下已有同名类别",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parent.name}/{self.name}" if self.parent_id and self.parent else self.name
+
+
+class CaseType(models.Model):
+    """An entry of a street's catalogue (事项清单): who handles it, how fast, how it is routed."""
+
+    street = models.ForeignKey(
+        Area, verbose_name="所属街道", on_delete=models.PROTECT, related_name="+"
+    )
+    code = models.CharField("编码", max_length=20)
+    name = models.CharField("名称", max_length=60)
+    category = models.ForeignKey(
+        CaseCategory, verbose_name="类别", on_delete=models.PROTECT, related_name="case_types"
+    )
+    default_unit = models.ForeignKey(
+        Unit,
+        verbose_name="默认承办单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="为空时交办到事发社区的居委会",
+    )
+    claim_limit_hours = models.PositiveSmallIntegerField("签收时限(工作小时)", default=2)
+    handle_limit_days = models.PositiveSmallIntegerField("办理时限(工作日)", null=True, blank=True)
+    handle_limit_hours = models.PositiveSmallIntegerField(
+        "办理时限(小时)", null=True, blank=True, help_text="紧急事项按自然小时计"
+    )
+    priority = models.CharField(
+        "优先级", max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    workflow = models.CharField(
+        "流程", max_length=20, choices=Workflow.choices, default=Workflow.GENERAL
+    )
+    keywords = models.JSONField("分拨关键词", default=list, blank=True)
+    extra_fields = models.JSONField("附加字段", default=list, blank=True)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "事项类型"
+        verbose_name_plural = "事项清单"
+        ordering = ["street", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["street", "code"],
+                name="casetype_code_unique",
+                violation_error_message="该街道已有同编码的事项",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(handle_limit_days__isnull=False, handle_limit_hours__isnull=True)
+                    | models.Q(handle_limit_days__isnull=True, handle_limit_hours__isnull=False)
+                ),
+                name="casetype_one_handle_limit",
+                violation_error_message="办理时限须且只能按工作日或按小时设置一种",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def handle_limit_label(self) -> str:
+        if self.handle_limit_hours is not None:
+            return f"{self.handle_limit_hours}小时"
+        return f"{self.handle_limit_days}个工作日"
+
+
+def _tracking_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class Case(models.Model):
+    """A matter in the closed loop. Its state changes only through the workflow engine."""
+
+    street = models.ForeignKey(
+        Area, verbose_name="所属街道", on_delete=models.PROTECT, related_name="+"
+    )
+    number = models.CharField("编号", max_length=32, unique=True)
+    tracking_token = models.CharField("查询码", max_length=32, unique=True, default=_tracking_token)
+    client_key = models.CharField("客户端幂等键", max_length=64, blank=True)
+    source = models.CharField("来源", max_length=20, choices=Source.choices)
+    case_type = models.ForeignKey(
+        CaseType,
+        verbose_name="事项类型",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    title = models.CharField("标题", max_length=200)
+    description = models.TextField("描述")
+    area = models.ForeignKey(
+        Area, verbose_name="发生地", on_delete=models.PROTECT, related_name="cases"
+    )
+    address = models.CharField("地址", max_length=200, blank=True)
+    latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    reporter = models.ForeignKey(
+        User,
+        verbose_name="上报人账号",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reported_cases",
+    )
+    reporter_name = models.CharField("上报人", max_length=50, blank=True)
+    reporter_phone = models.CharField("联系电话", max_length=20, blank=True)
+    priority = models.CharField(
+        "优先级", max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    state = models.CharField("状态", max_length=20, choices=State.choices, default=State.REPORTED)
+    level = models.CharField("处置层级", max_length=20, choices=HandlingLevel.choices)
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name="承办单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    assignee = models.ForeignKey(
+        User,
+        verbose_name="办理人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_cases",
+    )
+    extra = models.JSONField("附加信息", default=dict, blank=True)
+    reported_at = models.DateTimeField("上报时间")
+    accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
+    dispatched_at = models.DateTimeField("交办时间", null=True, blank=True)
+    claimed_at = models.DateTimeField("签收时间", null=True, blank=True)
+    resolved_at = models.DateTimeField("办结时间", null=True, blank=True)
+    archived_at = models.DateTimeField("归档时间", null=True, blank=True)
+    claim_due_at = models.DateTimeField("签收时限", null=True, blank=True)
+    handle_due_at = models.DateTimeField("办理时限", null=True, blank=True)
+    due_soon_at = models.DateTimeField(
+        "临期提醒时刻", null=True, blank=True, help_text="由办理时限推出;临期与超期在查询时判断"
+    )
+    extension_requested_until = models.DateTimeField("申请延期至", null=True, blank=True)
+    extension_reason = models.TextField("延期理由", blank=True)
+    resolution = models.TextField("办理结果", blank=True)
+    satisfaction = models.CharField(
+        "满意度", max_length=20, choices=Satisfaction.choices, blank=True
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name="合并到",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+    )
+    on_spot = models.BooleanField("就地处置", default=False)
+    return_count = models.PositiveSmallIntegerField("退回次数", default=0)
+    reopen_count = models.PositiveSmallIntegerField("重办次数", default=0)
+    supervise_count = models.PositiveSmallIntegerField("督办次数", default=0)
+    extension_count = models.PositiveSmallIntegerField("延期次数", default=0)
+    version = models.PositiveIntegerField("版本", default=1)
+
+    class Meta:
+        verbose_name = "事件"
+        verbose_name_plural = "事件"
+        ordering = ["-reported_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["street", "client_key"],
+                condition=~models.Q(client_key=""),
+                name="case_client_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=[s.value for s in State]), name="case_state_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["street", "state"], name="case_street_state"),
+            models.Index(fields=["unit", "state"], name="case_unit_state"),
+            models.Index(fields=["state", "handle_due_at"], name="case_state_due"),
+            models.Index(fields=["street", "accepted_at"], name="case_street_accepted"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def reporter_reachable(self) -> bool:
+        """Whether a callback can reach the reporter at all."""
+        return bool(self.reporter_phone or self.reporter_id)
+
+
+class CaseAction(models.Model):
+    """One row of a case's action log (流转记录). Append-only: the database refuses edits."""
+
+    case = models.ForeignKey(
+        Case, verbose_name="事件", on_delete=models.PROTECT, related_name="actions"
+    )
+    street = models.ForeignKey(
+        Area, verbose_name="所属街道", on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField("动作", max_length=30)
+    actor = models.ForeignKey(
+        User,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    from_state = models.CharField("原状态", max_length=20, choices=State.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=20, choices=State.choices)
+    from_unit = models.ForeignKey(
+        Unit,
+        verbose_name="原单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    to_unit = models.ForeignKey(
+        Unit,
+        verbose_name="新单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.TextField("说明", blank=True)
+    data = models.JSONField("数据", default=dict, blank=True)
+    created_at = models.DateTimeField("时间", db_index=True)
+
+    class Meta:
+        verbose_name = "流转记录"
+        verbose_name_plural = "流转记录"
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["street", "action", "created_at"], name="action_street_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.action}"
+
+
+class Attachment(models.Model):
+    """A photo or file of a case, usually the evidence of an action."""
+
+    case = models.ForeignKey(
+        Case, verbose_name="事件", on_delete=models.PROTECT, related_name="attachments"
+    )
+    action = models.ForeignKey(
+        CaseAction,
+        verbose_name="所属动作",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="attachments",
+    )
+    street = models.ForeignKey(
+        Area, verbose_name="所属街道", on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField("文件", upload_to="cases/%Y/%m/")
+    content_type = models.CharField("类型", max_length=100, blank=True)
+    uploaded_by = models.ForeignKey(
+        User,
+        verbose_name="上传人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("上传时间")
+
+    class Meta:
+        verbose_name = "附件"
+        verbose_name_plural = "附件"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.file.name
+
+
+class Notification(models.Model):
+    """A message in a user's inbox. `key` makes repeated sweeps send each reminder once."""
+
+    user = models.ForeignKey(
+        User, verbose_name="接收人", on_delete=models.CASCADE, related_name="notifications"
+    )
+    case = models.ForeignKey(
+        Case, verbose_name="事件", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField("类别", max_length=30)
+    message = models.CharField("内容", max_length=300)
+    key = models.CharField("去重键", max_length=120)
+    created_at = models.DateTimeField("时间")
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "通知"
+        verbose_name_plural = "通知"
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_once")]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class CaseNumberCounter(models.Model):
+    """The running number of a street's cases in a year; one row each, locked while it counts."""
+
+    street = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["street", "year"], name="case_counter_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.street_id}/{self.year}:{self.last}"

@@ -1,0 +1,665 @@
+"""Writes for cases: intake, the named transitions, the catalogue and the periodic sweep.
+
+Every state change goes through `workflow.perform`; the functions here give each transition a
+typed signature for pages, API, CLI and the demo to call.
+"""
+
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
+
+from shanzhi import clock, policy
+from shanzhi.accounts.models import Unit, UnitKind, User
+from shanzhi.api.models import ApiToken
+from shanzhi.areas.models import Area, Level
+from shanzhi.errors import DomainError, PermissionDenied
+
+from .catalogue import CATALOGUE
+from .models import (
+    RUNNING_STATES,
+    Attachment,
+    Case,
+    CaseAction,
+    CaseCategory,
+    CaseNumberCounter,
+    CaseType,
+    HandlingLevel,
+    Satisfaction,
+    Source,
+    State,
+)
+from .notifications import notify, unit_handlers
+from .workflow import CaseConflict, perform
+
+MAX_PHOTOS = 6
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+# Channels where the signed-in user reports what they saw themselves.
+SELF_REPORTED = frozenset({Source.RESIDENT, Source.GRID_PATROL, Source.LEADER, Source.API})
+PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+
+class IntakeError(DomainError):
+    code = "invalid_report"
+
+
+# Intake ---------------------------------------------------------------------------------------
+
+
+def _level_for(area: Area) -> str:
+    if area.level in {Level.GRID, Level.MICROGRID, Level.DEDICATED_GRID}:
+        return HandlingLevel.GRID
+    if area.level == Level.COMMUNITY:
+        return HandlingLevel.COMMUNITY
+    return HandlingLevel.STREET
+
+
+def _next_number(street: Area, moment: datetime) -> str:
+    year = moment.year
+    counter, _ = CaseNumberCounter.objects.select_for_update().get_or_create(
+        street=street, year=year
+    )
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{street.code}{year}{counter.last:06d}"
+
+
+def check_photos(photos: Sequence[UploadedFile]) -> None:
+    """Refuse anything but a few real images of sensible size."""
+    if len(photos) > MAX_PHOTOS:
+        raise IntakeError(f"最多上传{MAX_PHOTOS}张照片")
+    for photo in photos:
+        if photo.size is not None and photo.size > MAX_PHOTO_BYTES:
+            raise IntakeError(f"照片“{photo.name}”超过10MB")
+        try:
+            with Image.open(photo) as image:
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+            raise IntakeError(f"“{photo.name}”不是有效的图片") from exc
+        photo.seek(0)
+
+
+def case_report(
+    *,
+    area: Area,
+    source: str,
+    description: str,
+    actor: User | None = None,
+    title: str = "",
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    address: str = "",
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    case_type: CaseType | None = None,
+    client_key: str = "",
+    photos: Sequence[UploadedFile] = (),
+    extra: dict[str, Any] | None = None,
+    channel: ApiToken | None = None,
+) -> tuple[Case, bool]:
+    """Take in a report. The same `client_key` twice returns the first case, created False.
+
+    `channel` is the API token a report came through; a channel without a user may report in
+    its own source. `extra` holds the answers to the case type's extra fields.
+    """
+    description = description.strip()
+    if not description:
+        raise IntakeError("请描述发生了什么")
+    if len(description) > 2000:
+        raise IntakeError("描述不能超过2000字")
+    if source not in Source.values:
+        raise IntakeError("来源渠道无效")
+    if area.street_id is None:
+        raise IntakeError("事件发生地须在某个街道之内")
+    reporter_phone = reporter_phone.strip().replace(" ", "")
+    if reporter_phone and not PHONE.match(reporter_phone):
+        raise IntakeError("联系电话格式不正确,请填写11位手机号或带区号的固定电话")
+    if not policy.can_report(actor, source, area, channel=channel):
+        raise PermissionDenied("无权以该渠道在此辖区上报事件")
+    if case_type is not None and case_type.street_id != area.street_id:
+        raise IntakeError("该事项类型不属于本街道")
+    check_photos(photos)
+    client_key = client_key.strip()[:64]
+    if client_key:
+        existing = Case.objects.filter(street_id=area.street_id, client_key=client_key).first()
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            case = _create_case(
+                area=area,
+                source=source,
+                description=description,
+                actor=actor,
+                title=title,
+                reporter_name=reporter_name,
+                reporter_phone=reporter_phone,
+                address=address,
+                latitude=latitude,
+                longitude=longitude,
+                case_type=case_type,
+                client_key=client_key,
+                photos=photos,
+                extra=extra or {},
+            )
+    except IntegrityError:
+        existing = Case.objects.filter(street_id=area.street_id, client_key=client_key).first()
+        if not client_key or existing is None:
+            raise
+        return existing, False
+    return case, True
+
+
+def _create_case(
+    *,
+    area: Area,
+    source: str,
+    description: str,
+    actor: User | None,
+    title: str,
+    reporter_name: str,
+    reporter_phone: str,
+    address: str,
+    latitude: Decimal | None,
+    longitude: Decimal | None,
+    case_type: CaseType | None,
+    client_key: str,
+    photos: Sequence[UploadedFile],
+    extra: dict[str, Any],
+) -> Case:
+    moment = clock.now()
+    street = area.street
+    if street is None:
+        raise IntakeError("事件发生地须在某个街道之内")
+    signed_in = actor if actor is not None and actor.is_authenticated else None
+    # A caller's report taken down by staff is the caller's: the staff member only logs it.
+    reporter = signed_in if source in SELF_REPORTED else None
+    case = Case.objects.create(
+        street=street,
+        number=_next_number(street, moment),
+        client_key=client_key,
+        source=source,
+        case_type=case_type,
+        title=(title.strip() or description[:30])[:200],
+        description=description,
+        area=area,
+        address=address.strip()[:200],
+        latitude=latitude,
+        longitude=longitude,
+        reporter=reporter,
+        reporter_name=(reporter_name.strip() or (reporter.full_name if reporter else ""))[:50],
+        reporter_phone=reporter_phone,
+        priority=case_type.priority if case_type else "normal",
+        level=_level_for(area),
+        extra=extra,
+        reported_at=moment,
+    )
+    log = CaseAction.objects.create(
+        case=case,
+        street=street,
+        action="report",
+        actor=signed_in,
+        from_state="",
+        to_state=State.REPORTED,
+        note=description[:200],
+        data={"source": source},
+        created_at=moment,
+    )
+    for photo in photos:
+        Attachment.objects.create(
+            case=case,
+            action=log,
+            street=street,
+            file=photo,
+            content_type=getattr(photo, "content_type", "") or "",
+            uploaded_by=signed_in,
+            created_at=moment,
+        )
+    return case
+
+
+def case_report_on_spot(
+    *,
+    area: Area,
+    actor: User,
+    description: str,
+    case_type: CaseType,
+    result: str,
+    photos: Sequence[UploadedFile],
+    address: str = "",
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    client_key: str = "",
+) -> Case:
+    """A grid worker's patrol report resolved at once: both or neither (小事不出网格).
+
+    The photos are the evidence of the result and are kept once, with that step.
+    """
+    with transaction.atomic():
+        case, created = case_report(
+            area=area,
+            source=Source.GRID_PATROL,
+            actor=actor,
+            description=description,
+            address=address,
+            latitude=latitude,
+            longitude=longitude,
+            case_type=case_type,
+            client_key=client_key,
+        )
+        if created:
+            case = case_resolve_on_spot(
+                case=case, actor=actor, case_type=case_type, result=result, photos=photos
+            )
+    return case
+
+
+# The transitions, one typed function each -------------------------------------------------------
+
+
+def case_accept(
+    *,
+    case: Case,
+    actor: User | None,
+    case_type: CaseType,
+    area: Area | None = None,
+    priority: str = "",
+    expected_version: int | None = None,
+) -> Case:
+    return perform(
+        case=case,
+        actor=actor,
+        action="accept",
+        expected_version=expected_version,
+        case_type=case_type,
+        area=area or case.area,
+        priority=priority,
+    )
+
+
+def case_reject(
+    *, case: Case, actor: User | None, reason: str, expected_version: int | None = None
+) -> Case:
+    return perform(
+        case=case, actor=actor, action="reject", expected_version=expected_version, reason=reason
+    )
+
+
+def case_dispatch(
+    *,
+    case: Case,
+    actor: User | None,
+    unit: Unit,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Case:
+    return perform(
+        case=case,
+        actor=actor,
+        action="dispatch",
+        expected_version=expected_version,
+        unit=unit,
+        note=note,
+    )
+
+
+def case_claim(*, case: Case, actor: User | None, expected_version: int | None = None) -> Case:
+    return perform(case=case, actor=actor, action="claim", expected_version=expected_version)
+
+
+def case_return(
+    *, case: Case, actor: User | None, reason: str, expected_version: int | None = None
+) -> Case:
+    return perform(
+        case=case, actor=actor, action="return", expected_version=expected_version, reason=reason
+    )
+
+
+def case_transfer(
+    *, case: Case, actor: User | None, unit: Unit, reason: str, expected_version: int | None = None
+) -> Case:
+    return perform(
+        case=case,
+        actor=actor,
+        action="transfer",
+        expected_version=expected_version,
+        unit=unit,
+        reason=reason,
+    )
+
+
+def case_escalate(
+    *, case: Case, actor: User | None, reason: str, expected_version: int | None = None
+) -> Case:
+    return perform(
+        case=case, actor=actor, action="escalate", expected_version=expected_version, reason=reason
+    )
+
+
+def case_request_extension(
+    *,
+    case: Case,
+    actor: User | None,
+    due_at: datetime,
+    reason: str,
+    expected_version: int | None = None,
+) -> Case:
+    return perform(
+        case=case,
+        actor=actor,
+        action="request_extension",
+        expected_version=expected_version,
+        due_at=due_at,
+        reason=reason,
+    )
+
+
+def case_approve_extension(
+    *, case: Case, actor: User | None, note: str = "", expected_version: int | None = None
+) -> Case:
+    return perform(
+        case=case,
+        actor=actor,
+        action="approve_extension",
+        expected_version=expected_version,
+        note=note,
+    )
+
+
+def case_deny_extension(
+    *, case: Case, actor: User | None, note: str, expected_version: int | None = None
+) -> Case:
+    return perform(
+        case=case,
+        actor=actor,
+        action="deny_extension",
+        expected_version=expected_version,
+        note=note,
+    )
+
+
+def case_supervise(
+    *, case: Case, actor: User | None, requirement: str, expected_version: int | None = None
+) -> Case:
+    return perform(
+        case=case,
+        actor=actor,
+        action="supervise",
+        expected_version=expected_version,
+        requirement=requirement,
+    )
+
+
+def case_resolve(
+    *,
+    case: Case,
+    actor: User | None,
+    result: str,
+    evidence: str = "",
+    photos: Sequence[UploadedFile] = (),
+    expected_version: int | None = None,
+) -> Case:
+    check_photos(photos)
+    return perform(
+        case=case,
+        actor=actor,
+        action="resolve",
+        expected_version=expected_version,
+        attachments=photos,
+        result=result,
+        evidence=evidence,
+    )
+
+
+def case_resolve_on_spot(
+    *,
+    case: Case,
+    actor: User | None,
+    case_type: CaseType,
+    result: str,
+    photos: Sequence[UploadedFile],
+    expected_version: int | None = None,
+) -> Case:
+    check_photos(photos)
+    return perform(
+        case=case,
+        actor=actor,
+        action="resolve_on_spot",
+        expected_version=expected_version,
+        attachments=photos,
+        case_type=case_type,
+        result=result,
+    )
+
+
+def case_callback(
+    *,
+    case: Case,
+    actor: User | None,
+    satisfaction: str,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Case:
+    """Record the reporter's verdict; 不满意 reopens the case with the same unit at once."""
+    with transaction.atomic():
+        case = perform(
+            case=case,
+            actor=actor,
+            action="callback",
+            expected_version=expected_version,
+            satisfaction=satisfaction,
+            note=note,
+        )
+        if satisfaction == Satisfaction.UNSATISFIED:
+            case = perform(
+                case=case,
+                actor=None,
+                action="reopen",
+                reason=f"回访不满意,自动重办{(':' + note) if note else ''}",
+            )
+    return case
+
+
+def case_rate(*, case: Case, token: str, satisfaction: str, note: str = "") -> Case:
+    """The reporter's own rating through the link they were given (no account needed)."""
+    if not secrets.compare_digest(token, case.tracking_token):
+        raise PermissionDenied("评价链接无效")
+    return case_callback(case=case, actor=None, satisfaction=satisfaction, note=note)
+
+
+def case_reopen(
+    *, case: Case, actor: User | None, reason: str, expected_version: int | None = None
+) -> Case:
+    return perform(
+        case=case, actor=actor, action="reopen", expected_version=expected_version, reason=reason
+    )
+
+
+def case_close_without_callback(
+    *, case: Case, actor: User | None, reason: str, expected_version: int | None = None
+) -> Case:
+    return perform(
+        case=case,
+        actor=actor,
+        action="close_without_callback",
+        expected_version=expected_version,
+        reason=reason,
+    )
+
+
+def case_merge(
+    *, case: Case, actor: User | None, kept: Case, expected_version: int | None = None
+) -> Case:
+    return perform(
+        case=case, actor=actor, action="merge", expected_version=expected_version, target_case=kept
+    )
+
+
+# Routing ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoutingSuggestion:
+    case_type: CaseType
+    unit: Unit | None
+    score: int
+    matched: tuple[str, ...]
+
+
+def unit_for(*, case_type: CaseType, area: Area) -> Unit | None:
+    """The unit a type goes to: its default unit, else the committee of the case's community."""
+    if case_type.default_unit_id is not None:
+        return case_type.default_unit
+    paths = [*area.ancestor_paths, area.path]
+    return (
+        Unit.objects.filter(
+            kind=UnitKind.COMMUNITY_COMMITTEE,
+            is_active=True,
+            area__path__in=paths,
+            area__level=Level.COMMUNITY,
+        )
+        .order_by("id")
+        .first()
+    )
+
+
+def routing_suggest(
+    *, street: Area, text: str, area: Area | None = None, limit: int = 3
+) -> list[RoutingSuggestion]:
+    """Case types whose keywords the text contains, best match first, with the unit to send to."""
+    scored = []
+    types = CaseType.objects.filter(street=street, is_active=True).select_related("default_unit")
+    for case_type in types:
+        matched = tuple(kw for kw in case_type.keywords if kw and kw in text)
+        if matched:
+            scored.append((sum(len(kw) for kw in matched), case_type, matched))
+    scored.sort(key=lambda row: (-row[0], row[1].code))
+    return [
+        RoutingSuggestion(
+            case_type=case_type,
+            unit=unit_for(case_type=case_type, area=area)
+            if area is not None
+            else case_type.default_unit,
+            score=score,
+            matched=matched,
+        )
+        for score, case_type, matched in scored[:limit]
+    ]
+
+
+# Catalogue --------------------------------------------------------------------------------------
+
+
+def catalogue_seed(*, street: Area) -> int:
+    """Give a street the built-in catalogue; types it already has are left as they are."""
+    units = list(Unit.objects.filter(street=street, is_active=True))
+    have = set(CaseType.objects.filter(street=street).values_list("code", flat=True))
+    created = 0
+    with transaction.atomic():
+        for spec in CATALOGUE:
+            if spec.code in have:
+                continue
+            top, _ = CaseCategory.objects.get_or_create(
+                street=street, parent=None, name=spec.category
+            )
+            sub, _ = CaseCategory.objects.get_or_create(
+                street=street, parent=top, name=spec.subcategory
+            )
+            unit = None
+            if spec.unit != "社区居委会":
+                unit = next(
+                    (u for u in units if u.name == spec.unit or u.name.endswith(spec.unit)), None
+                )
+            CaseType.objects.create(
+                street=street,
+                code=spec.code,
+                name=spec.name,
+                category=sub,
+                default_unit=unit,
+                claim_limit_hours=spec.claim_hours,
+                handle_limit_days=spec.handle_days,
+                handle_limit_hours=spec.handle_hours,
+                priority=spec.priority,
+                workflow=spec.workflow,
+                keywords=list(spec.keywords),
+                extra_fields=[
+                    {
+                        "name": f.name,
+                        "label": f.label,
+                        "choices": list(f.choices),
+                        "required": f.required,
+                    }
+                    for f in spec.fields
+                ],
+            )
+            created += 1
+    return created
+
+
+# Sweep ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    reminded: int
+    supervised: int
+
+
+AUTO_SUPERVISION = "已超过办理时限,系统自动督办"
+
+
+def sweep_run() -> SweepReport:
+    """Remind units of cases due soon and supervise overdue ones, once per deadline each."""
+    moment = clock.now()
+    reminded = 0
+    due_soon = Case.objects.filter(
+        state__in=RUNNING_STATES, due_soon_at__lte=moment, handle_due_at__gt=moment
+    ).select_related("unit", "assignee")
+    for case in due_soon:
+        users = unit_handlers(case) + ([case.assignee] if case.assignee else [])
+        due = case.handle_due_at
+        if due is None:  # excluded by the filter; kept for the type checker
+            continue
+        local_due = timezone.localtime(due)
+        reminded += notify(
+            users=users,
+            case=case,
+            kind="due_soon",
+            key=f"due_soon:{case.pk}:{due.isoformat()}",
+            message=f"临期提醒:{case.number} {case.title},办理时限 {local_due:%m-%d %H:%M}",
+        )
+    overdue = list(Case.objects.filter(state__in=RUNNING_STATES, handle_due_at__lte=moment))
+    done = {
+        (case_id, data.get("auto_deadline"))
+        for case_id, data in CaseAction.objects.filter(
+            case_id__in=[c.pk for c in overdue], action="supervise", actor__isnull=True
+        ).values_list("case_id", "data")
+    }
+    supervised = 0
+    for case in overdue:
+        if case.handle_due_at is None:  # excluded by the filter; kept for the type checker
+            continue
+        deadline = case.handle_due_at.isoformat()
+        if (case.pk, deadline) in done:
+            continue
+        try:
+            perform(
+                case=case,
+                actor=None,
+                action="supervise",
+                expected_version=case.version,
+                requirement=AUTO_SUPERVISION,
+                auto_deadline=deadline,
+            )
+        except CaseConflict:
+            continue  # someone acted on it meanwhile; the next sweep looks again
+        supervised += 1
+    return SweepReport(reminded=reminded, supervised=supervised)

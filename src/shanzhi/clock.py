@@ -1,0 +1,32 @@
+"""The time services act at: now, unless a generator replays the past through the same services.
+
+The demo creates a year of cases by calling the real services at the moments they happened, so
+every action-log row carries a true time. Nothing else sets the clock.
+"""
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from django.utils import timezone
+
+_local = threading.local()
+
+
+def now() -> datetime:
+    """The acting moment: the replayed one inside `acting_at`, the real one otherwise."""
+    return getattr(_local, "moment", None) or timezone.now()
+
+
+@contextmanager
+def acting_at(moment: datetime) -> Iterator[None]:
+    """Run the enclosed service calls as if at `moment` (an aware datetime)."""
+    if timezone.is_naive(moment):
+        raise ValueError("acting_at needs an aware datetime")
+    previous = getattr(_local, "moment", None)
+    _local.moment = moment
+    try:
+        yield
+    finally:
+        _local.moment = previous

@@ -1,0 +1,24 @@
+"""How personal data looks to those who may not read it: one rule for pages, API, exports.
+
+Whether a viewer may read it unmasked is the policy module's question, not this one's.
+"""
+
+import re
+
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
+_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-?)\d{7,8}(?!\d)")
+
+
+def mask_phone(phone: str) -> str:
+    """138****1111: enough to recognise a number, not to call it."""
+    if len(phone) <= 7:
+        return "*" * len(phone)
+    return f"{phone[:3]}****{phone[-4:]}"
+
+
+def mask_personal(text: str) -> str:
+    """Hide phone and resident ID numbers written into free text."""
+    text = _RESIDENT_ID.sub(r"\1********\2", text)
+    text = _MOBILE.sub(r"\1****\2", text)
+    return _LANDLINE.sub(r"\1********", text)

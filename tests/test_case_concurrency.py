@@ -1,0 +1,75 @@
+"""Two people acting on one case at once: exactly one wins, the other is told to refresh."""
+
+import threading
+
+import pytest
+from django.db import connection, connections, transaction
+
+from shanzhi.accounts.models import User
+from shanzhi.cases import services
+from shanzhi.cases.models import Case, CaseAction, State
+from shanzhi.cases.workflow import CaseConflict
+
+from .case_factories import make_case
+from .factories import make_user
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="行级锁与并发事务只在 PostgreSQL 上测试"
+)
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_handlers_claim_at_once_and_exactly_one_wins(world):
+    case = make_case(world, State.DISPATCHED)
+    seen_version = case.version
+    second = make_user("police2", unit=world.handler.unit, role="handler", area=world.street)
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def claim(username: str) -> None:
+        actor = User.objects.get(username=username)
+        barrier.wait()
+        try:
+            services.case_claim(case=case, actor=actor, expected_version=case.version)
+            outcomes[username] = "won"
+        except CaseConflict as exc:
+            outcomes[username] = exc.message
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=claim, args=(name,)) for name in ("police", second.username)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert sorted(outcomes.values()) == ["won", "该事件已被他人处理,请刷新"]
+    assert CaseAction.objects.filter(case=case, action="claim").count() == 1
+    case.refresh_from_db()
+    winner = next(name for name, outcome in outcomes.items() if outcome == "won")
+    assert case.assignee.username == winner and case.version == seen_version + 1
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_the_database_refuses_edits_of_the_action_log(world):
+    case = make_case(world)
+    row = CaseAction.objects.get(case=case)
+    with pytest.raises(Exception, match="只追加"), transaction.atomic():
+        CaseAction.objects.filter(pk=row.pk).update(note="改写历史")
+    with pytest.raises(Exception, match="只追加"), transaction.atomic():
+        CaseAction.objects.filter(pk=row.pk).delete()
+    assert CaseAction.objects.get(pk=row.pk).note == row.note
+
+
+@pytest.mark.django_db
+def test_a_stale_form_cannot_overwrite_a_newer_state(world):
+    case = make_case(world, State.DISPATCHED)
+    seen = Case.objects.get(pk=case.pk)  # what a second browser tab loaded
+    services.case_claim(case=case, actor=world.handler, expected_version=case.version)
+    with pytest.raises(CaseConflict):
+        services.case_transfer(
+            case=seen, actor=world.dispatcher, unit=world.handler.unit, reason="转办",
+            expected_version=seen.version,
+        )
+    assert Case.objects.get(pk=case.pk).state == State.IN_PROGRESS
