@@ -7,4 +7,10 @@ from shanzhi import policy
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """What the top bar offers the signed-in user."""
-    return {"can_use_admin": policy.can_use_admin(request.user)}
+    user = request.user
+    return {
+        "can_use_admin": policy.can_use_admin(user),
+        "can_use_case_pages": policy.can_use_case_pages(user),
+        "can_use_desk": policy.can_use_desk(user),
+        "can_use_oversight": policy.can_use_oversight(user),
+    }

@@ -1,0 +1,439 @@
+"""Forms of the staff case pages: the list filters, the action panel, the dispatcher's intake.
+
+They check what staff typed and answer in Chinese next to the field; the services and the
+workflow engine check the rules again, and their refusals are shown the same way.
+"""
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from shanzhi import policy
+from shanzhi.accounts.models import Unit, User
+from shanzhi.areas.models import Area, Level
+from shanzhi.cases.models import (
+    OPEN_STATES,
+    Case,
+    CaseCategory,
+    CaseType,
+    Priority,
+    Satisfaction,
+    Source,
+    State,
+)
+from shanzhi.cases.selectors import CaseFilters
+from shanzhi.cases.services import PHONE
+from shanzhi.cases.workflow import INPUT_LABELS, TRANSITIONS
+from shanzhi.errors import NotFound
+
+from .forms_public import PhotosField, new_client_key
+
+# Deadlines are typed as the subdistrict's wall-clock time, whatever timezone is active.
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TEXT_MAX = 1000
+
+# The list filter's state choice: one state, or every state still waiting for someone.
+OPEN_CHOICE = "open"
+DEADLINE_CHOICES = [("", "不限"), ("overdue", "超期"), ("due_soon", "临期")]
+# Channels a dispatcher registers on a caller's behalf (the others report for themselves).
+INTAKE_SOURCES = (Source.HOTLINE, Source.POLICE, Source.LEADER, Source.PETITION, Source.ENTERPRISE)
+
+
+def _indented(area: Area) -> str:
+    # Street nodes sit at depth 3 (city, district, street); indent what lies below.
+    return "\u3000" * max(area.depth - 3, 0) + area.name
+
+
+class AreaChoiceField(forms.ModelChoiceField):
+    """Areas by code, shown as an indented tree."""
+
+    def __init__(self, queryset: QuerySet[Area], **kwargs: Any) -> None:
+        super().__init__(queryset=queryset.order_by("path"), to_field_name="code", **kwargs)
+
+    def label_from_instance(self, obj: Any) -> str:
+        return _indented(obj)
+
+
+class ShanghaiDateTimeField(forms.DateTimeField):
+    """A datetime-local input read as Asia/Shanghai time."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def to_python(self, value: Any) -> datetime | None:
+        with timezone.override(SHANGHAI):
+            return super().to_python(value)
+
+
+def _clean_phone(value: str) -> str:
+    phone = value.strip().replace(" ", "")
+    if phone and not PHONE.match(phone):
+        raise forms.ValidationError("联系电话格式不正确,请填写11位手机号或带区号的固定电话")
+    return phone
+
+
+def _start_of(day: Any) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=SHANGHAI)
+
+
+# The case list's filters -------------------------------------------------------------------------
+
+
+class CaseFilterForm(forms.Form):
+    """The GET form above /cases/. Each valid field narrows the list; a bad one is named."""
+
+    q = forms.CharField(label="关键词", required=False, max_length=100)
+    state = forms.ChoiceField(
+        label="状态",
+        required=False,
+        choices=[("", "全部状态"), (OPEN_CHOICE, "未办结"), *State.choices],
+        error_messages={"invalid_choice": "请从列表中选择状态"},
+    )
+    deadline = forms.ChoiceField(
+        label="时限",
+        required=False,
+        choices=DEADLINE_CHOICES,
+        error_messages={"invalid_choice": "请从列表中选择时限状态"},
+    )
+    source = forms.ChoiceField(
+        label="来源",
+        required=False,
+        choices=[("", "全部来源"), *Source.choices],
+        error_messages={"invalid_choice": "请从列表中选择来源"},
+    )
+    reported_from = forms.DateField(
+        label="上报日期自",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "日期格式不正确"},
+    )
+    reported_to = forms.DateField(
+        label="至",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "日期格式不正确"},
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        streets = policy.streets_visible_to(user)
+        # Microgrids are too many for a select; their grid's subtree covers them.
+        self.fields["area"] = AreaChoiceField(
+            policy.areas_visible_to(user).exclude(level=Level.MICROGRID),
+            label="辖区(含下级)",
+            required=False,
+            empty_label="全部辖区",
+            error_messages={"invalid_choice": "没有找到该辖区,或您无权查看"},
+        )
+        self.fields["category"] = forms.ModelChoiceField(
+            label="类别",
+            queryset=CaseCategory.objects.filter(street__in=streets).select_related("parent"),
+            required=False,
+            empty_label="全部类别",
+            error_messages={"invalid_choice": "请从列表中选择类别"},
+        )
+        self.fields["case_type"] = forms.ModelChoiceField(
+            label="事项类型",
+            queryset=CaseType.objects.filter(street__in=streets).order_by("code"),
+            required=False,
+            empty_label="全部事项",
+            error_messages={"invalid_choice": "请从列表中选择事项类型"},
+        )
+        self.fields["unit"] = forms.ModelChoiceField(
+            label="承办单位",
+            queryset=policy.units_visible_to(user).filter(is_active=True),
+            required=False,
+            empty_label="全部单位",
+            error_messages={"invalid_choice": "请从列表中选择承办单位"},
+        )
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        start, end = data.get("reported_from"), data.get("reported_to")
+        if start and end and start > end:
+            self.add_error("reported_to", "结束日期不能早于开始日期")
+            data.pop("reported_to", None)
+        return data
+
+    def filters(self) -> CaseFilters:
+        """The filters of the fields that passed; call after `is_valid()`."""
+        data = self.cleaned_data
+        state = data.get("state") or ""
+        states: tuple[str, ...] = ()
+        if state == OPEN_CHOICE:
+            states = tuple(sorted(OPEN_STATES))
+        elif state:
+            states = (state,)
+        start, end = data.get("reported_from"), data.get("reported_to")
+        return CaseFilters(
+            states=states,
+            area=data.get("area"),
+            case_type_id=data["case_type"].pk if data.get("case_type") else None,
+            category_id=data["category"].pk if data.get("category") else None,
+            source=data.get("source") or "",
+            unit_id=data["unit"].pk if data.get("unit") else None,
+            deadline=data.get("deadline") or "",
+            query=(data.get("q") or "").strip(),
+            reported_from=_start_of(start) if start else None,
+            # The end date counts whole: up to the start of the day after it.
+            reported_to=_start_of(end + timedelta(days=1)) if end else None,
+        )
+
+
+# The action panel ------------------------------------------------------------------------------
+
+# The inputs each action's form asks for; INPUT_LABELS names them, the table says which it needs.
+ACTION_FIELDS: dict[str, tuple[str, ...]] = {
+    "accept": ("case_type", "area", "priority"),
+    "reject": ("reason",),
+    "dispatch": ("unit", "note"),
+    "claim": (),
+    "return": ("reason",),
+    "transfer": ("unit", "reason"),
+    "escalate": ("reason",),
+    "request_extension": ("due_at", "reason"),
+    "approve_extension": ("note",),
+    "deny_extension": ("note",),
+    "supervise": ("requirement",),
+    "resolve": ("result", "evidence", "photos"),
+    "resolve_on_spot": ("case_type", "result", "photos"),
+    "callback": ("satisfaction", "note"),
+    "reopen": ("reason",),
+    "close_without_callback": ("reason",),
+    "merge": ("target_case",),
+}
+
+TEXT_INPUTS = frozenset({"reason", "note", "requirement", "result"})
+
+
+def _required_message(label: str) -> dict[str, str]:
+    return {
+        "required": f"请填写{label}",
+        "max_length": f"{label}不能超过{TEXT_MAX}字",
+        "invalid_choice": f"请从列表中选择{label}",
+        "invalid": f"{label}格式不正确",
+    }
+
+
+class ActionForm(forms.Form):
+    """The inputs of one transition on one case, with the case version it was shown at."""
+
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        error_messages={
+            "required": "页面已过期,请刷新后重试",
+            "invalid": "页面已过期,请刷新后重试",
+        },
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        action: str,
+        case: Case,
+        user: User,
+        suggested_type: CaseType | None = None,
+        suggested_unit: Unit | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("prefix", action)
+        kwargs.setdefault("label_suffix", "")
+        initial = kwargs.setdefault("initial", {})
+        initial.setdefault("version", case.version)
+        super().__init__(*args, **kwargs)
+        self.action, self.case, self.user = action, case, user
+        self.transition = TRANSITIONS[action]
+        requires = set(self.transition.requires)
+        for name in ACTION_FIELDS[action]:
+            self.fields[name] = self._field(name, required=name in requires)
+        if "case_type" in self.fields:
+            self.fields["case_type"].initial = case.case_type or suggested_type
+        if "area" in self.fields:
+            self.fields["area"].initial = case.area.code
+        if "unit" in self.fields and action == "dispatch":
+            self.fields["unit"].initial = suggested_unit
+
+    def _field(self, name: str, *, required: bool) -> forms.Field:
+        label = INPUT_LABELS.get(name, "")
+        errors = _required_message(label)
+        if name == "evidence":
+            # A photo may stand for it; `clean` asks for one of the two.
+            return forms.CharField(
+                label="凭证文字说明",
+                required=False,
+                max_length=TEXT_MAX,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                error_messages=errors,
+            )
+        if name in TEXT_INPUTS:
+            return forms.CharField(
+                label=label if required else f"{label}(可不填)",
+                required=required,
+                max_length=TEXT_MAX,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                error_messages=errors,
+            )
+        if name == "case_type":
+            types = CaseType.objects.filter(street_id=self.case.street_id, is_active=True)
+            return forms.ModelChoiceField(
+                label=label,
+                queryset=types.order_by("code"),
+                empty_label="请选择",
+                error_messages=errors,
+            )
+        if name == "area":
+            return AreaChoiceField(
+                policy.case_areas_for(self.user, self.case),
+                label=label,
+                empty_label=None,
+                error_messages=errors,
+            )
+        if name == "unit":
+            return forms.ModelChoiceField(
+                label=label,
+                queryset=policy.units_dispatchable_by(self.user, self.case).order_by("name"),
+                empty_label="请选择",
+                error_messages=errors,
+            )
+        if name == "priority":
+            return forms.ChoiceField(
+                label="优先级(不选则按事项类型)",
+                required=False,
+                choices=[("", "按事项类型"), *Priority.choices],
+                error_messages=errors,
+            )
+        if name == "due_at":
+            return ShanghaiDateTimeField(label=label, error_messages=errors)
+        if name == "satisfaction":
+            return forms.ChoiceField(
+                label=label,
+                choices=Satisfaction.choices,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": "请选择满意、基本满意或不满意",
+                    "invalid_choice": "请选择满意、基本满意或不满意",
+                },
+            )
+        if name == "photos":
+            if "photo" in self.transition.requires:
+                return PhotosField(required=True, label=INPUT_LABELS["photo"])
+            return PhotosField(label="凭证照片")
+        if name == "target_case":
+            return forms.CharField(
+                label="保留的事件编号", max_length=32, error_messages=_required_message(label)
+            )
+        raise KeyError(name)
+
+    def clean_due_at(self) -> datetime:
+        due_at: datetime = self.cleaned_data["due_at"]
+        if self.case.handle_due_at is not None and due_at <= self.case.handle_due_at:
+            local = timezone.localtime(self.case.handle_due_at, SHANGHAI)
+            raise forms.ValidationError(f"须晚于当前办理时限 {local:%Y-%m-%d %H:%M}")
+        return due_at
+
+    def clean_target_case(self) -> Case:
+        number = str(self.cleaned_data["target_case"]).strip()
+        try:
+            return policy.case_for(self.user, number)
+        except NotFound as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        no_evidence = not data.get("evidence") and not data.get("photos")
+        # A refused photo has its own error already; the text alone is then not demanded.
+        if self.action == "resolve" and no_evidence and "photos" not in self.errors:
+            self.add_error("evidence", "请上传照片或填写办理凭证的文字说明")
+        return data
+
+
+# The dispatcher's intake (代为登记) --------------------------------------------------------------
+
+
+class IntakeForm(forms.Form):
+    """A caller's matter registered by a dispatcher: hotline, 110 referral, leader, petition..."""
+
+    source = forms.ChoiceField(
+        label="来源渠道",
+        choices=[(s.value, s.label) for s in INTAKE_SOURCES],
+        error_messages={"required": "请选择来源渠道", "invalid_choice": "请从列表中选择来源渠道"},
+    )
+    description = forms.CharField(
+        label="诉求内容",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "请填写诉求内容", "max_length": "诉求内容不能超过2000字"},
+    )
+    address = forms.CharField(
+        label="具体地址(可不填)",
+        required=False,
+        max_length=200,
+        error_messages={"max_length": "地址不能超过200字"},
+    )
+    reporter_name = forms.CharField(
+        label="来电人姓名(可不填)",
+        required=False,
+        max_length=50,
+        error_messages={"max_length": "姓名不能超过50个字"},
+    )
+    reporter_phone = forms.CharField(
+        label="来电人电话(可不填)",
+        required=False,
+        max_length=20,
+        error_messages={"max_length": "联系电话格式不正确"},
+    )
+    client_key = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=64,
+        error_messages={"required": "页面已过期,请刷新后重新提交"},
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("client_key", new_client_key())
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        # Suggestions follow the typing: the text and the chosen place, half a second after a key.
+        self.fields["description"].widget.attrs.update(
+            {
+                "hx-get": reverse("desk_suggest"),
+                "hx-trigger": "keyup changed delay:500ms",
+                "hx-target": "#intake-suggestions",
+                "hx-include": "[name='area']",
+                "hx-vals": "js:{text: event.target.value}",
+            }
+        )
+        areas = policy.intake_areas_for(user)
+        self.fields["area"] = AreaChoiceField(
+            areas,
+            label="发生地",
+            empty_label="请选择",
+            error_messages={
+                "required": "请选择发生地",
+                "invalid_choice": "只能选择您受理范围内的地点",
+            },
+        )
+        self.fields["case_type"] = forms.ModelChoiceField(
+            label="事项类型(可不选,受理时确定)",
+            queryset=CaseType.objects.filter(
+                street_id__in=areas.values("street_id"), is_active=True
+            ).order_by("code"),
+            required=False,
+            empty_label="暂不确定",
+            error_messages={"invalid_choice": "请从列表中选择事项类型"},
+        )
+        self.order_fields(["source", "area", "description", "case_type", "address"])
+
+    def clean_reporter_phone(self) -> str:
+        return _clean_phone(str(self.cleaned_data["reporter_phone"]))
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        area, case_type = data.get("area"), data.get("case_type")
+        if area is not None and case_type is not None and case_type.street_id != area.street_id:
+            self.add_error("case_type", "该事项类型不属于发生地所在街道")
+        return data

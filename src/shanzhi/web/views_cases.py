@@ -1,0 +1,356 @@
+"""Staff case pages: 我的待办, the case list, and a case's detail with its action panel.
+
+Each view turns a request into policy, selector and service calls and renders; each region of a
+page is its own template, rendered by the full page and returned alone to htmx.
+"""
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import wraps
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from shanzhi import clock, policy
+from shanzhi.accounts.models import User
+from shanzhi.cases.inbox import notification_mark_read
+from shanzhi.cases.models import (
+    OPEN_STATES,
+    Attachment,
+    Case,
+    CaseAction,
+    HandlingLevel,
+    Satisfaction,
+)
+from shanzhi.cases.selectors import (
+    case_list,
+    case_possible_duplicates,
+    case_timeline,
+    deadline_status,
+    inbox_for,
+    notifications_for,
+)
+from shanzhi.cases.services import RoutingSuggestion, routing_suggest, unit_for
+from shanzhi.cases.workflow import TRANSITIONS
+from shanzhi.errors import NotFound
+from shanzhi.masking import mask_phone
+
+from .forms_cases import ActionForm, CaseFilterForm
+
+PAGE_SIZE = 20
+DEADLINE_LABELS = {"overdue": "超期", "due_soon": "临期"}
+# The intake's own log row is not a transition of the table.
+ACTION_LABELS = {"report": "上报"} | {name: t.label for name, t in TRANSITIONS.items()}
+# Extension decisions need a pending request; a new request needs none pending.
+NEEDS_PENDING_EXTENSION = frozenset({"approve_extension", "deny_extension"})
+SAFE_PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+
+ViewFunc = Callable[..., HttpResponseBase]
+
+
+def staff_page(allowed: Callable[[Any], bool] = policy.can_use_case_pages) -> Callable[..., Any]:
+    """Signed in, and let in by `allowed` from the policy; others get a Chinese 403 page."""
+
+    def decorate(view: ViewFunc) -> ViewFunc:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not allowed(request.user):
+                return render(request, "web/cases/forbidden.html", status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def signed_in(request: HttpRequest) -> User:
+    # staff_page has turned away anonymous visitors before any of these views runs.
+    return cast(User, request.user)
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """Whether htmx sent the request, and so wants a region rather than a page."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def case_or_404(request: HttpRequest, number: str) -> Case:
+    try:
+        return policy.case_for(request.user, number)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def case_rows(cases: Iterable[Case]) -> list[dict[str, Any]]:
+    """Cases with their deadline badge, judged at one moment for the whole list."""
+    moment = clock.now()
+    rows = []
+    for case in cases:
+        status = deadline_status(case, moment)
+        rows.append(
+            {"case": case, "deadline": status, "deadline_label": DEADLINE_LABELS.get(status)}
+        )
+    return rows
+
+
+def paginate(
+    request: HttpRequest,
+    items: QuerySet[Any],
+    *,
+    url: str,
+    fragment_url: str,
+    target: str,
+    param: str = "page",
+    fixed: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """One page of `items` and the links to its neighbours, keeping the other GET parameters
+    and setting the `fixed` ones (what a fragment's own URL says but the page's does not)."""
+    page: Page[Any] = Paginator(items, PAGE_SIZE).get_page(request.GET.get(param))
+
+    def query(number: int) -> str:
+        params = request.GET.copy()
+        params.update(fixed or {})
+        params[param] = str(number)
+        return params.urlencode()
+
+    return {
+        "page": page,
+        "url": url,
+        "fragment_url": fragment_url,
+        "target": target,
+        "prev": query(page.previous_page_number()) if page.has_previous() else "",
+        "next": query(page.next_page_number()) if page.has_next() else "",
+    }
+
+
+# 我的待办 ----------------------------------------------------------------------------------------
+
+
+def _inbox_cases_context(request: HttpRequest) -> dict[str, Any]:
+    pager = paginate(
+        request,
+        inbox_for(user=signed_in(request)),
+        url=reverse("inbox"),
+        fragment_url=reverse("inbox_cases"),
+        target="#inbox-cases",
+    )
+    return {"cases_pager": pager, "case_rows": case_rows(pager["page"].object_list)}
+
+
+def _inbox_notifications_context(request: HttpRequest) -> dict[str, Any]:
+    pager = paginate(
+        request,
+        notifications_for(user=signed_in(request), unread_only=True),
+        url=reverse("inbox"),
+        fragment_url=reverse("inbox_notifications"),
+        target="#inbox-notifications",
+        param="npage",
+    )
+    return {"notes_pager": pager}
+
+
+@staff_page()
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    """/inbox/: the cases waiting for this user, most urgent first, and unread notifications."""
+    context = _inbox_cases_context(request) | _inbox_notifications_context(request)
+    return render(request, "web/cases/inbox.html", context)
+
+
+@staff_page()
+@require_GET
+def inbox_cases(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/cases/_inbox_cases.html", _inbox_cases_context(request))
+
+
+@staff_page()
+@require_GET
+def inbox_notifications(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "web/cases/_inbox_notifications.html", _inbox_notifications_context(request)
+    )
+
+
+@staff_page()
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    """Mark the posted notifications read, or all of them when none is named."""
+    ids = [int(value) for value in request.POST.getlist("id") if value.isdigit()]
+    count = notification_mark_read(user=signed_in(request), ids=ids or None)
+    if is_htmx(request):
+        return render(
+            request, "web/cases/_inbox_notifications.html", _inbox_notifications_context(request)
+        )
+    messages.success(request, f"已将 {count} 条通知标为已读")
+    return redirect("inbox")
+
+
+# The case list --------------------------------------------------------------------------------
+
+
+@staff_page()
+@require_GET
+def cases(request: HttpRequest) -> HttpResponse:
+    """/cases/: every case the user may see, narrowed by the filters; htmx gets the results."""
+    form = CaseFilterForm(request.GET, user=signed_in(request))
+    form.is_valid()  # the fields that pass narrow the list; the others show their error
+    pager = paginate(
+        request,
+        case_list(user=request.user, filters=form.filters()),
+        url=reverse("case_list"),
+        fragment_url=reverse("case_list"),
+        target="#case-results",
+    )
+    context = {"form": form, "pager": pager, "case_rows": case_rows(pager["page"].object_list)}
+    if is_htmx(request):
+        return render(request, "web/cases/_results.html", context)
+    return render(request, "web/cases/list.html", context)
+
+
+# The case detail ------------------------------------------------------------------------------
+
+
+def available_actions(user: Any, case: Case) -> list[str]:
+    """The actions `user` may take on the case now, in the order of the workflow table."""
+    pending = case.extension_requested_until is not None
+    return [
+        name
+        for name, transition in TRANSITIONS.items()
+        if case.state in transition.sources
+        and policy.can_perform(user, case, transition.who)
+        and (pending or name not in NEEDS_PENDING_EXTENSION)
+        and not (pending and name == "request_extension")
+    ]
+
+
+def _local(moment: str) -> str:
+    return f"{timezone.localtime(datetime.fromisoformat(moment)):%Y-%m-%d %H:%M}"
+
+
+def _action_detail(action: CaseAction) -> str:
+    """What the action's data adds to its note: the verdict, the dates, the levels."""
+    data = action.data or {}
+    if action.action == "callback" and data.get("satisfaction") in Satisfaction.values:
+        return f"满意度:{Satisfaction(data['satisfaction']).label}"
+    if action.action == "request_extension" and data.get("due_at"):
+        return f"申请延期至 {_local(data['due_at'])}"
+    if action.action == "approve_extension" and data.get("due_at"):
+        return f"办理时限延至 {_local(data['due_at'])}"
+    if action.action == "escalate" and data.get("to_level") in HandlingLevel.values:
+        return f"上报至{HandlingLevel(data['to_level']).label}层级"
+    if action.action == "merge" and data.get("kept"):
+        return f"并入 {data['kept']}"
+    return ""
+
+
+def _timeline(case: Case) -> list[dict[str, Any]]:
+    return [
+        {
+            "action": action,
+            "label": ACTION_LABELS.get(action.action, action.action),
+            "detail": _action_detail(action),
+            "photos": list(action.attachments.all()),
+        }
+        for action in case_timeline(case=case)
+    ]
+
+
+def _suggestions(case: Case, actions: list[str]) -> list[RoutingSuggestion]:
+    if not {"accept", "dispatch"} & set(actions):
+        return []
+    return routing_suggest(street=case.street, text=case.description, area=case.area)
+
+
+def detail_context(
+    request: HttpRequest,
+    case: Case,
+    *,
+    bound: ActionForm | None = None,
+    notice: str = "",
+) -> dict[str, Any]:
+    """Everything the detail page shows; `bound` is a posted form to show with its errors."""
+    user = signed_in(request)
+    actions = available_actions(user, case)
+    suggestions = _suggestions(case, actions)
+    suggested_type = suggestions[0].case_type if suggestions else None
+    suggested_unit = None
+    if "dispatch" in actions:
+        # A typed case goes where its type says; an untyped one where the keywords point.
+        if case.case_type is not None:
+            suggested_unit = unit_for(case_type=case.case_type, area=case.area)
+        elif suggestions:
+            suggested_unit = suggestions[0].unit
+    forms = [
+        bound
+        if bound is not None and bound.action == name
+        else ActionForm(
+            action=name,
+            case=case,
+            user=user,
+            suggested_type=suggested_type,
+            suggested_unit=suggested_unit,
+        )
+        for name in actions
+    ]
+    panel_errors: list[str] = []
+    if bound is not None and bound.action not in actions:
+        # The action is no longer open to the viewer (or never was): say why it failed.
+        panel_errors = [str(error) for errors in bound.errors.values() for error in errors]
+    timeline = _timeline(case)
+    phone = case.reporter_phone
+    if not policy.can_see_reporter_contact(user, case):
+        phone = mask_phone(phone)
+    # Every candidate lies in the case's own area, so whoever sees that area may see them all.
+    duplicates = []
+    if case.state in OPEN_STATES and policy.can_view_area(user, case.area):
+        duplicates = case_possible_duplicates(case=case)
+    status = deadline_status(case)
+    return {
+        "case": case,
+        "deadline": status,
+        "deadline_label": DEADLINE_LABELS.get(status),
+        "reporter_phone": phone,
+        "timeline": timeline,
+        # The reporter's own photos show with the facts; later ones with their step.
+        "photos": [
+            p for row in timeline if row["action"].action == "report" for p in row["photos"]
+        ],
+        "action_forms": forms,
+        "panel_errors": panel_errors,
+        "can_merge": "merge" in actions,
+        "duplicates": duplicates,
+        "suggestions": suggestions,
+        "notice": notice,
+    }
+
+
+@staff_page()
+@require_GET
+def case_detail(request: HttpRequest, number: str) -> HttpResponse:
+    """/cases/<number>/: the facts, the timeline and what the viewer may do now."""
+    case = case_or_404(request, number)
+    return render(request, "web/cases/detail.html", detail_context(request, case))
+
+
+@staff_page()
+@require_GET
+def case_photo(request: HttpRequest, number: str, pk: int) -> FileResponse:
+    try:
+        attachment: Attachment = policy.case_attachment_for(request.user, number, pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    # The stored type came from the uploading browser; serve only plain raster types as such.
+    if attachment.content_type in SAFE_PHOTO_TYPES:
+        return FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
+    return FileResponse(
+        attachment.file.open("rb"), as_attachment=True, content_type="application/octet-stream"
+    )

@@ -1,0 +1,453 @@
+"""Phone pages: the resident's QR report page, the tracking link, QR posters, grid workers' pages.
+
+Each view turns a request into policy, service and selector calls and renders; the rules live
+in those modules. The resident's pages need no account: the place comes from the QR code, and
+the case from the secret tracking token, never from its number.
+"""
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import wraps
+from typing import Any, cast
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, QuerySet
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from shanzhi import clock, policy, ratelimit
+from shanzhi.accounts.models import User
+from shanzhi.areas.models import Area, Level
+from shanzhi.areas.selectors import area_ancestors
+from shanzhi.cases.models import (
+    OPEN_STATES,
+    Attachment,
+    Case,
+    CaseAction,
+    CaseType,
+    Satisfaction,
+    Source,
+    State,
+)
+from shanzhi.cases.selectors import (
+    CaseFilters,
+    case_list,
+    case_timeline,
+    deadline_status,
+    due_soon_q,
+    overdue_q,
+)
+from shanzhi.cases.services import (
+    case_rate,
+    case_report,
+    case_report_on_spot,
+    case_resolve_on_spot,
+)
+from shanzhi.cases.workflow import TransitionRefused
+from shanzhi.errors import DomainError, NotFound
+
+from .forms_public import (
+    FieldReportForm,
+    RatingForm,
+    ResidentReportForm,
+    ResolveOnSpotForm,
+    new_client_key,
+)
+
+# A phone on a shared address (a residential Wi-Fi, a carrier gateway) still gets ten reports
+# in ten minutes; a script posting in a loop does not.
+REPORT_LIMIT = 10
+REPORT_WINDOW_SECONDS = 600
+PAGE_SIZE = 20
+
+# The levels named under a place so that a resident recognises it (zones mean nothing to them).
+PLACE_LEVELS = frozenset({Level.STREET, Level.COMMUNITY, Level.GRID, Level.DEDICATED_GRID})
+
+# What a reporter sees of each step. Steps not named here (return, escalate, supervise, transfer,
+# extensions) carry internal reasons and show only as "流转中".
+PUBLIC_STEP_LABELS = {
+    "report": "提交上报",
+    "accept": "已受理",
+    "reject": "不予受理",
+    "dispatch": "已交办",
+    "claim": "承办单位已签收,正在处置",
+    "resolve": "已办结",
+    "resolve_on_spot": "网格员已就地处置",
+    "callback": "回访评价",
+    "reopen": "重新办理",
+    "close_without_callback": "已归档",
+    "merge": "已合并办理",
+}
+IN_TRANSIT_LABEL = "流转中"
+# The reporter is told why a report was refused, and what was done about it.
+PUBLIC_NOTE_ACTIONS = frozenset({"reject", "resolve", "resolve_on_spot"})
+DEADLINE_LABELS = {"overdue": "已超期", "due_soon": "临期"}
+SAFE_PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+
+
+def _not_found(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "web/public/not_found.html", {"message": message}, status=404)
+
+
+def _place_trail(area: Area) -> list[str]:
+    """The names above `area` a resident knows it by: street, community, grid."""
+    return [a.name for a in area_ancestors(area=area) if a.level in PLACE_LEVELS]
+
+
+# The resident's report page ---------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def resident_report(request: HttpRequest, code: str) -> HttpResponse:
+    """/r/<code>/: what a QR poster opens. The place is known; the resident says what happened."""
+    try:
+        area = policy.area_for_public_report(code)
+    except NotFound as exc:
+        return _not_found(request, exc.message)
+    context: dict[str, Any] = {"area": area, "trail": _place_trail(area)}
+    if request.method != "POST":
+        context["form"] = ResidentReportForm(initial={"client_key": new_client_key()})
+        return render(request, "web/public/report.html", context)
+
+    form = ResidentReportForm(request.POST, request.FILES)
+    context["form"] = form
+    allowed = ratelimit.hit(
+        scope="resident_report",
+        key=ratelimit.client_address(request),
+        limit=REPORT_LIMIT,
+        window_seconds=REPORT_WINDOW_SECONDS,
+    )
+    if not allowed:
+        context["limited"] = True
+        return render(request, "web/public/report.html", context, status=429)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            case, _ = case_report(
+                area=area,
+                source=Source.RESIDENT,
+                actor=request.user if request.user.is_authenticated else None,
+                description=data["description"],
+                reporter_name=data["reporter_name"],
+                reporter_phone=data["reporter_phone"],
+                client_key=data["client_key"],
+                photos=data["photos"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("public_receipt", token=case.tracking_token)
+    return render(request, "web/public/report.html", context, status=400)
+
+
+@never_cache
+@require_GET
+def receipt(request: HttpRequest, token: str) -> HttpResponse:
+    """回执: the number to quote on the phone and the link to follow the case."""
+    try:
+        case = policy.case_for_tracking(token)
+    except NotFound as exc:
+        return _not_found(request, exc.message)
+    track_url = request.build_absolute_uri(reverse("public_track", args=[case.tracking_token]))
+    return render(request, "web/public/receipt.html", {"case": case, "track_url": track_url})
+
+
+# Tracking -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class PublicStep:
+    label: str
+    at: datetime
+    detail: str = ""
+    photos: list[Attachment] = field(default_factory=list)
+
+
+def _public_step(action: CaseAction) -> PublicStep:
+    label = PUBLIC_STEP_LABELS.get(action.action)
+    if label is None:
+        return PublicStep(label=IN_TRANSIT_LABEL, at=action.created_at)
+    detail = ""
+    if action.action in PUBLIC_NOTE_ACTIONS:
+        detail = action.note
+    elif action.action in {"dispatch", "claim"} and action.to_unit is not None:
+        detail = action.to_unit.name
+    elif action.action == "callback":
+        satisfaction = action.data.get("satisfaction", "")
+        if satisfaction in Satisfaction.values:
+            detail = Satisfaction(satisfaction).label
+    photos = []
+    if action.action in policy.PUBLIC_PHOTO_ACTIONS:
+        photos = list(action.attachments.all())
+    return PublicStep(label=label, at=action.created_at, detail=detail, photos=photos)
+
+
+def _track_context(case: Case, rating_form: RatingForm) -> dict[str, Any]:
+    shows_result = case.state in {State.RESOLVED, State.ARCHIVED}
+    return {
+        "case": case,
+        "steps": [_public_step(action) for action in case_timeline(case=case)],
+        "shows_result": shows_result,
+        "can_rate": case.state == State.RESOLVED,
+        "rating_form": rating_form,
+    }
+
+
+@never_cache
+@require_GET
+def track(request: HttpRequest, token: str) -> HttpResponse:
+    """/t/<token>/: the reporter's view of their case, and the rating once it is resolved."""
+    try:
+        case = policy.case_for_tracking(token)
+    except NotFound as exc:
+        return _not_found(request, exc.message)
+    return render(request, "web/public/track.html", _track_context(case, RatingForm()))
+
+
+@require_POST
+def track_rate(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        case = policy.case_for_tracking(token)
+    except NotFound as exc:
+        return _not_found(request, exc.message)
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        try:
+            case_rate(
+                case=case,
+                token=token,
+                satisfaction=form.cleaned_data["satisfaction"],
+                note=form.cleaned_data["note"],
+            )
+        except TransitionRefused:
+            form.add_error(None, "该事件已经评价过或当前不在待评价状态,本次评价未保存")
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if form.cleaned_data["satisfaction"] == Satisfaction.UNSATISFIED:
+                messages.success(request, "感谢您的评价。我们已安排重新办理,请继续关注。")
+            else:
+                messages.success(request, "感谢您的评价!")
+            return redirect("public_track", token=token)
+    case.refresh_from_db()
+    return render(request, "web/public/track.html", _track_context(case, form), status=400)
+
+
+@require_GET
+def track_photo(request: HttpRequest, token: str, pk: int) -> HttpResponseBase:
+    """A photo of a public step, behind the same secret as the tracking page."""
+    try:
+        photo = policy.tracked_photo_for(policy.case_for_tracking(token), pk)
+    except NotFound as exc:
+        return _not_found(request, exc.message)
+    # The stored type came from the uploading browser; serve only plain raster types as such.
+    content_type = photo.content_type if photo.content_type in SAFE_PHOTO_TYPES else ""
+    return FileResponse(
+        photo.file.open("rb"), content_type=content_type or "application/octet-stream"
+    )
+
+
+# QR codes and posters ---------------------------------------------------------------------------
+
+
+def _report_url(request: HttpRequest, area: Area) -> str:
+    return request.build_absolute_uri(reverse("public_report", args=[area.code]))
+
+
+@require_GET
+def qr_image(request: HttpRequest, code: str, kind: str) -> HttpResponse:
+    """The QR code of an area's report page, as SVG for print shops or PNG for chat groups."""
+    try:
+        area = policy.area_for_public_report(code)
+    except NotFound as exc:
+        return _not_found(request, exc.message)
+    # Level M survives a poster that is a little scuffed or rained on.
+    qr = segno.make(_report_url(request, area), error="m", micro=False)
+    buffer = io.BytesIO()
+    if kind == "svg":
+        qr.save(buffer, kind="svg", scale=10, border=2, title=f"{area.name} 问题上报")
+        content_type = "image/svg+xml"
+    else:
+        qr.save(buffer, kind="png", scale=12, border=2)
+        content_type = "image/png"
+    response = HttpResponse(buffer.getvalue(), content_type=content_type)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@login_required
+@require_GET
+def qr_poster(request: HttpRequest, code: str) -> HttpResponse:
+    """A printable poster for staff of the place: the QR code and the address in large type."""
+    try:
+        area = policy.area_for(request.user, code)
+        policy.area_for_public_report(area.code)
+    except NotFound as exc:
+        return _not_found(request, exc.message)
+    context = {"area": area, "trail": _place_trail(area), "report_url": _report_url(request, area)}
+    return render(request, "web/public/poster.html", context)
+
+
+# Grid workers' phone pages -----------------------------------------------------------------------
+
+
+ViewFunc = Callable[..., HttpResponse]
+
+
+def field_worker_required(view: ViewFunc) -> ViewFunc:
+    """Signed in, and a grid worker by the policy; others get a Chinese 403 page."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not policy.can_use_field_pages(request.user):
+            return render(request, "web/field/forbidden.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _signed_in(request: HttpRequest) -> User:
+    # field_worker_required has turned away anonymous visitors before any field view runs.
+    return cast(User, request.user)
+
+
+def _field_open_cases(request: HttpRequest) -> QuerySet[Case]:
+    """Open cases the user may see, narrowed to the grids they patrol."""
+    visible = case_list(user=request.user, filters=CaseFilters(states=tuple(OPEN_STATES)))
+    return visible & policy.field_cases_for(request.user)
+
+
+def _field_list_context(request: HttpRequest) -> dict[str, Any]:
+    moment = clock.now()
+    page = Paginator(_field_open_cases(request), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = []
+    for case in page.object_list:
+        status = deadline_status(case, moment)
+        rows.append(
+            {"case": case, "deadline": status, "deadline_label": DEADLINE_LABELS.get(status, "")}
+        )
+    return {"page": page, "rows": rows}
+
+
+@field_worker_required
+@require_GET
+def field_home(request: HttpRequest) -> HttpResponse:
+    """/field/: the grid worker's open cases, with the counts that matter on patrol."""
+    moment = clock.now()
+    counts = _field_open_cases(request).aggregate(
+        open=Count("pk"),
+        reported=Count("pk", filter=Q(state=State.REPORTED)),
+        due_soon=Count("pk", filter=due_soon_q(moment)),
+        overdue=Count("pk", filter=overdue_q(moment)),
+    )
+    context = {"counts": counts, **_field_list_context(request)}
+    return render(request, "web/field/home.html", context)
+
+
+@field_worker_required
+@require_GET
+def field_cases(request: HttpRequest) -> HttpResponse:
+    """The case list region of /field/ alone, for htmx paging."""
+    return render(request, "web/field/_case_list.html", _field_list_context(request))
+
+
+def _report_from_patrol(request: HttpRequest, data: dict[str, Any]) -> tuple[Case, bool]:
+    actor = _signed_in(request)
+    place = {
+        "area": data["area"],
+        "description": data["description"],
+        "address": data["address"],
+        "latitude": data["latitude"],
+        "longitude": data["longitude"],
+        "client_key": data["client_key"],
+    }
+    if data["on_spot"]:
+        case = case_report_on_spot(
+            actor=actor,
+            case_type=data["case_type"],
+            result=data["result"],
+            photos=data["photos"],
+            **place,
+        )
+        return case, True
+    case, _ = case_report(
+        source=Source.GRID_PATROL,
+        actor=actor,
+        case_type=data["case_type"],
+        photos=data["photos"],
+        **place,
+    )
+    return case, False
+
+
+def _field_case_types(street_ids: Any) -> QuerySet[CaseType]:
+    return CaseType.objects.filter(street_id__in=street_ids, is_active=True).order_by("code")
+
+
+@field_worker_required
+@require_http_methods(["GET", "POST"])
+def field_report(request: HttpRequest) -> HttpResponse:
+    """/field/report/: report what the patrol finds, or handle it on the spot with a photo."""
+    areas = policy.field_areas_for(request.user).order_by("path")
+    case_types = _field_case_types(areas.values("street_id"))
+    if request.method != "POST":
+        form = FieldReportForm(
+            initial={"client_key": new_client_key()}, areas=areas, case_types=case_types
+        )
+        return render(request, "web/field/report.html", {"form": form})
+    form = FieldReportForm(request.POST, request.FILES, areas=areas, case_types=case_types)
+    if form.is_valid():
+        try:
+            case, on_spot = _report_from_patrol(request, form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            done = "已就地处置" if on_spot else "已上报"
+            messages.success(request, f"{done},事件编号 {case.number}")
+            return redirect("field_home")
+    return render(request, "web/field/report.html", {"form": form}, status=400)
+
+
+@field_worker_required
+@require_http_methods(["GET", "POST"])
+def field_resolve_on_spot(request: HttpRequest, number: str) -> HttpResponse:
+    """/field/cases/<number>/resolve-on-spot/: 就地处置 of a case reported in the own grid."""
+    try:
+        case = policy.field_case_for(request.user, number)
+    except NotFound as exc:
+        return _not_found(request, exc.message)
+    case_types = _field_case_types([case.street_id])
+    if request.method != "POST":
+        form = ResolveOnSpotForm(
+            initial={"version": case.version, "case_type": case.case_type_id},
+            case_types=case_types,
+        )
+        return render(request, "web/field/resolve.html", {"case": case, "form": form})
+    form = ResolveOnSpotForm(request.POST, request.FILES, case_types=case_types)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            case_resolve_on_spot(
+                case=case,
+                actor=_signed_in(request),
+                case_type=data["case_type"],
+                result=data["result"],
+                photos=data["photos"],
+                expected_version=data["version"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"事件 {case.number} 已就地处置")
+            return redirect("field_home")
+    return render(request, "web/field/resolve.html", {"case": case, "form": form}, status=400)
