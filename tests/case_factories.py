@@ -38,11 +38,29 @@ def make_case(world, state: str = State.REPORTED, *, area=None, text: str = "", 
         **report,
     )
     steps = [
-        (State.ACCEPTED, lambda c: services.case_accept(case=c, actor=world.dispatcher, case_type=case_type(world))),
-        (State.DISPATCHED, lambda c: services.case_dispatch(case=c, actor=world.dispatcher, unit=police(world))),
+        (
+            State.ACCEPTED,
+            lambda c: services.case_accept(
+                case=c, actor=world.dispatcher, case_type=case_type(world)
+            ),
+        ),
+        (
+            State.DISPATCHED,
+            lambda c: services.case_dispatch(case=c, actor=world.dispatcher, unit=police(world)),
+        ),
         (State.IN_PROGRESS, lambda c: services.case_claim(case=c, actor=world.handler)),
-        (State.RESOLVED, lambda c: services.case_resolve(case=c, actor=world.handler, result="已劝离并清理", evidence="现场已清理")),
-        (State.ARCHIVED, lambda c: services.case_callback(case=c, actor=world.dispatcher, satisfaction="satisfied")),
+        (
+            State.RESOLVED,
+            lambda c: services.case_resolve(
+                case=c, actor=world.handler, result="已劝离并清理", evidence="现场已清理"
+            ),
+        ),
+        (
+            State.ARCHIVED,
+            lambda c: services.case_callback(
+                case=c, actor=world.dispatcher, satisfaction="satisfied"
+            ),
+        ),
     ]
     for reached, step in steps:
         if case.state == state:

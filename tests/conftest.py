@@ -8,6 +8,7 @@ import pytest
 from shanzhi.accounts.models import Role, UnitKind, User
 from shanzhi.areas.models import Area, Level
 
+from .browser import browser_context, page  # noqa: F401 - fixtures for the browser journeys
 from .factories import make_area, make_street, make_unit, make_user
 
 

@@ -9,7 +9,7 @@ from PIL import Image
 from shanzhi.cases.models import Case, State
 from shanzhi.cases.services import catalogue_seed
 
-from .browser import browser_context, sign_in  # noqa: F401 - the fixture
+from .browser import sign_in
 from .factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,7 +31,9 @@ def act(tab, action: str, fill) -> None:
     panel.locator("button[type=submit]").click()
 
 
-def test_a_case_closes_the_loop_from_qr_report_to_archive(browser_context, world, settings, tmp_path):  # noqa: F811
+def test_a_case_closes_the_loop_from_qr_report_to_archive(
+    browser_context, world, settings, tmp_path
+):
     settings.MEDIA_ROOT = tmp_path / "media"
     catalogue_seed(street=world.street)
     person = browser_context
@@ -53,11 +55,19 @@ def test_a_case_closes_the_loop_from_qr_report_to_archive(browser_context, world
     dispatcher = person()
     sign_in(dispatcher, "disp", PASSWORD)
     dispatcher.goto(f"/cases/{case.number}/")
-    act(dispatcher, "accept", lambda form: form.locator("select[name$=case_type]").select_option(
-        label="电动自行车违规充电"))
+    act(
+        dispatcher,
+        "accept",
+        lambda form: form.locator("select[name$=case_type]").select_option(
+            label="电动自行车违规充电"
+        ),
+    )
     dispatcher.wait_for_selector("details[data-action='dispatch']")
-    act(dispatcher, "dispatch", lambda form: form.locator("select[name$=unit]").select_option(
-        label="城厢派出所"))
+    act(
+        dispatcher,
+        "dispatch",
+        lambda form: form.locator("select[name$=unit]").select_option(label="城厢派出所"),
+    )
     dispatcher.wait_for_selector("text=已交办")
     assert Case.objects.get().state == State.DISPATCHED
 

@@ -2,13 +2,12 @@
 
 import pytest
 
-from .browser import page  # noqa: F401 - the fixture
 from .factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_grid_worker_sees_own_grid_expands_it_and_logs_out(page, world):  # noqa: F811
+def test_grid_worker_sees_own_grid_expands_it_and_logs_out(page, world):
     page.goto("/")
     assert "/accounts/login/" in page.url
     page.fill("input[name=username]", "gw")

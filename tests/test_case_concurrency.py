@@ -69,7 +69,10 @@ def test_a_stale_form_cannot_overwrite_a_newer_state(world):
     services.case_claim(case=case, actor=world.handler, expected_version=case.version)
     with pytest.raises(CaseConflict):
         services.case_transfer(
-            case=seen, actor=world.dispatcher, unit=world.handler.unit, reason="转办",
+            case=seen,
+            actor=world.dispatcher,
+            unit=world.handler.unit,
+            reason="转办",
             expected_version=seen.version,
         )
     assert Case.objects.get(pk=case.pk).state == State.IN_PROGRESS

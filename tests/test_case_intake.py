@@ -28,7 +28,11 @@ def test_a_report_is_numbered_logged_and_placed_at_the_grid_level(world, setting
     assert case.level == HandlingLevel.GRID and case.street == world.street
     assert case.reporter_phone == "13800001111"
     first = CaseAction.objects.get(case=case)
-    assert (first.action, first.to_state, first.attachments.count()) == ("report", State.REPORTED, 1)
+    assert (first.action, first.to_state, first.attachments.count()) == (
+        "report",
+        State.REPORTED,
+        1,
+    )
     second, _ = report(world)
     assert int(second.number[-6:]) == int(case.number[-6:]) + 1
 
@@ -49,7 +53,10 @@ def test_the_same_client_key_twice_makes_one_case(world):
         ({"description": "字" * 2001}, "不能超过2000字"),
         ({"reporter_phone": "12345"}, "联系电话格式不正确"),
         ({"source": "pigeon"}, "来源渠道无效"),
-        ({"photos": [SimpleUploadedFile("x.png", b"not an image", content_type="image/png")]}, "不是有效的图片"),
+        (
+            {"photos": [SimpleUploadedFile("x.png", b"not an image", content_type="image/png")]},
+            "不是有效的图片",
+        ),
     ],
 )
 def test_bad_reports_are_refused_in_chinese_and_change_nothing(world, kwargs, message):
@@ -65,14 +72,22 @@ def test_reports_above_the_street_are_refused(world):
 
 def test_staff_channels_need_the_role_in_scope(world):
     with pytest.raises(PermissionDenied):
-        report(world, source=Source.GRID_PATROL, actor=world.grid_worker, area=world.sibling_microgrid)
+        report(
+            world, source=Source.GRID_PATROL, actor=world.grid_worker, area=world.sibling_microgrid
+        )
     with pytest.raises(PermissionDenied):
         report(world, source=Source.HOTLINE, actor=world.handler)
     case, _ = report(world, source=Source.GRID_PATROL, actor=world.grid_worker)
     assert case.reporter == world.grid_worker and case.reporter_name == "gw"
-    hotline, _ = report(world, source=Source.HOTLINE, actor=world.dispatcher, reporter_name="王先生")
+    hotline, _ = report(
+        world, source=Source.HOTLINE, actor=world.dispatcher, reporter_name="王先生"
+    )
     # The caller reported it; the dispatcher only took it down, as the log shows.
-    assert (hotline.source, hotline.reporter, hotline.reporter_name) == (Source.HOTLINE, None, "王先生")
+    assert (hotline.source, hotline.reporter, hotline.reporter_name) == (
+        Source.HOTLINE,
+        None,
+        "王先生",
+    )
     assert hotline.actions.get().actor == world.dispatcher
 
 
@@ -98,13 +113,25 @@ def test_catalogue_seed_is_complete_and_idempotent(world):
             "name", flat=True
         )
     )
-    assert {"城市管理", "环境卫生", "物业管理", "矛盾纠纷", "安全隐患", "信访", "企业诉求", "民生服务", "社会治安"} <= names
+    assert {
+        "城市管理",
+        "环境卫生",
+        "物业管理",
+        "矛盾纠纷",
+        "安全隐患",
+        "信访",
+        "企业诉求",
+        "民生服务",
+        "社会治安",
+    } <= names
 
 
 def test_possible_duplicates_are_same_place_open_and_alike(world):
     first = make_case(world, text="3号楼楼道里有电瓶车在充电,很危险")
     alike = make_case(world, text="3号楼楼道里有人给电瓶车充电,很危险")
-    elsewhere = make_case(world, area=world.sibling_microgrid, text="3号楼楼道里有电瓶车在充电,很危险")
+    elsewhere = make_case(
+        world, area=world.sibling_microgrid, text="3号楼楼道里有电瓶车在充电,很危险"
+    )
     different = make_case(world, text="路灯坏了一个月没人修")
     found = [case for case, _ in case_possible_duplicates(case=alike)]
     assert found == [first]

@@ -27,7 +27,9 @@ def committee(world) -> Unit:
 def with_pending_extension(world) -> Case:
     case = make_case(world, State.IN_PROGRESS)
     return services.case_request_extension(
-        case=case, actor=world.handler, due_at=case.handle_due_at + timedelta(days=5),
+        case=case,
+        actor=world.handler,
+        due_at=case.handle_due_at + timedelta(days=5),
         reason="需等待燃气公司配合",
     )
 
@@ -38,11 +40,21 @@ SCENARIOS = {
         lambda w: make_case(w),
         lambda w, c, a: services.case_accept(case=c, actor=a, case_type=case_type(w)),
         ["dispatcher"],
-        ["handler", "grid_worker", "leader", "community_worker", "other_leader", "outsider", "resident"],
+        [
+            "handler",
+            "grid_worker",
+            "leader",
+            "community_worker",
+            "other_leader",
+            "outsider",
+            "resident",
+        ],
     ),
     "reject": (
         lambda w: make_case(w),
-        lambda w, c, a: services.case_reject(case=c, actor=a, reason="属于私人合同纠纷,已告知诉讼途径"),
+        lambda w, c, a: services.case_reject(
+            case=c, actor=a, reason="属于私人合同纠纷,已告知诉讼途径"
+        ),
         ["dispatcher"],
         ["grid_worker", "handler", "leader"],
     ),
@@ -60,13 +72,17 @@ SCENARIOS = {
     ),
     "return": (
         lambda w: make_case(w, State.IN_PROGRESS),
-        lambda w, c, a: services.case_return(case=c, actor=a, reason="不属于派出所职责,应由物业处理"),
+        lambda w, c, a: services.case_return(
+            case=c, actor=a, reason="不属于派出所职责,应由物业处理"
+        ),
         ["handler"],
         ["dispatcher", "community_worker", "leader"],
     ),
     "transfer": (
         lambda w: make_case(w, State.DISPATCHED),
-        lambda w, c, a: services.case_transfer(case=c, actor=a, unit=committee(w), reason="改由社区处理"),
+        lambda w, c, a: services.case_transfer(
+            case=c, actor=a, unit=committee(w), reason="改由社区处理"
+        ),
         ["dispatcher"],
         ["handler", "leader", "grid_worker"],
     ),
@@ -111,7 +127,10 @@ SCENARIOS = {
     "resolve_on_spot": (
         lambda w: make_case(w),
         lambda w, c, a: services.case_resolve_on_spot(
-            case=c, actor=a, case_type=case_type(w, "HW-LJ-01"), result="已劝导清理",
+            case=c,
+            actor=a,
+            case_type=case_type(w, "HW-LJ-01"),
+            result="已劝导清理",
             photos=[photo()],
         ),
         ["grid_worker"],
@@ -131,7 +150,9 @@ SCENARIOS = {
     ),
     "close_without_callback": (
         lambda w: make_case(w, State.RESOLVED),
-        lambda w, c, a: services.case_close_without_callback(case=c, actor=a, reason="电话三次无人接听"),
+        lambda w, c, a: services.case_close_without_callback(
+            case=c, actor=a, reason="电话三次无人接听"
+        ),
         ["dispatcher"],
         ["grid_worker", "handler"],
     ),
@@ -178,7 +199,9 @@ def test_refused_actor_changes_nothing(world, action):
     case = reach(world)
     before = (case.state, case.version, CaseAction.objects.count())
     for name in refused:
-        with pytest.raises(PermissionDenied, match=f"无权对该事件执行“{TRANSITIONS[action].label}”"):
+        with pytest.raises(
+            PermissionDenied, match=f"无权对该事件执行“{TRANSITIONS[action].label}”"
+        ):
             call(world, case, persona(world, name))
         case.refresh_from_db()
         assert (case.state, case.version, CaseAction.objects.count()) == before
@@ -187,14 +210,52 @@ def test_refused_actor_changes_nothing(world, action):
 @pytest.mark.parametrize(
     ("state", "call", "message"),
     [
-        (State.REPORTED, lambda w, c: services.case_reject(case=c, actor=w.dispatcher, reason="  "), "不予受理需要填写:理由"),
-        (State.IN_PROGRESS, lambda w, c: services.case_return(case=c, actor=w.handler, reason=""), "退回需要填写:理由"),
-        (State.IN_PROGRESS, lambda w, c: services.case_resolve(case=c, actor=w.handler, result="已处理"), "办结需要填写:办理凭证"),
-        (State.IN_PROGRESS, lambda w, c: services.case_resolve(case=c, actor=w.handler, result="", evidence="照片见附件"), "办结需要填写:办理结果"),
-        (State.REPORTED, lambda w, c: services.case_resolve_on_spot(case=c, actor=w.grid_worker, case_type=case_type(w), result="已处理", photos=[]), "就地处置需要填写:现场照片"),
-        (State.RESOLVED, lambda w, c: services.case_callback(case=c, actor=w.dispatcher, satisfaction=""), "回访需要填写:满意度"),
-        (State.DISPATCHED, lambda w, c: services.case_supervise(case=c, actor=w.leader, requirement=""), "督办需要填写:督办要求"),
-        (State.DISPATCHED, lambda w, c: services.case_transfer(case=c, actor=w.dispatcher, unit=committee(w), reason=""), "转办需要填写:理由"),
+        (
+            State.REPORTED,
+            lambda w, c: services.case_reject(case=c, actor=w.dispatcher, reason="  "),
+            "不予受理需要填写:理由",
+        ),
+        (
+            State.IN_PROGRESS,
+            lambda w, c: services.case_return(case=c, actor=w.handler, reason=""),
+            "退回需要填写:理由",
+        ),
+        (
+            State.IN_PROGRESS,
+            lambda w, c: services.case_resolve(case=c, actor=w.handler, result="已处理"),
+            "办结需要填写:办理凭证",
+        ),
+        (
+            State.IN_PROGRESS,
+            lambda w, c: services.case_resolve(
+                case=c, actor=w.handler, result="", evidence="照片见附件"
+            ),
+            "办结需要填写:办理结果",
+        ),
+        (
+            State.REPORTED,
+            lambda w, c: services.case_resolve_on_spot(
+                case=c, actor=w.grid_worker, case_type=case_type(w), result="已处理", photos=[]
+            ),
+            "就地处置需要填写:现场照片",
+        ),
+        (
+            State.RESOLVED,
+            lambda w, c: services.case_callback(case=c, actor=w.dispatcher, satisfaction=""),
+            "回访需要填写:满意度",
+        ),
+        (
+            State.DISPATCHED,
+            lambda w, c: services.case_supervise(case=c, actor=w.leader, requirement=""),
+            "督办需要填写:督办要求",
+        ),
+        (
+            State.DISPATCHED,
+            lambda w, c: services.case_transfer(
+                case=c, actor=w.dispatcher, unit=committee(w), reason=""
+            ),
+            "转办需要填写:理由",
+        ),
     ],
 )
 def test_required_inputs_are_enforced_in_chinese(world, state, call, message):
@@ -234,7 +295,9 @@ def test_bad_choices_are_refused(world):
         )
     dispatched = make_case(world, State.DISPATCHED)
     with pytest.raises(TransitionRefused, match="与当前承办单位相同"):
-        services.case_transfer(case=dispatched, actor=world.dispatcher, unit=police(world), reason="重复")
+        services.case_transfer(
+            case=dispatched, actor=world.dispatcher, unit=police(world), reason="重复"
+        )
     reported = make_case(world)
     with pytest.raises(TransitionRefused, match="不能把事件合并到它自己"):
         services.case_merge(case=reported, actor=world.dispatcher, kept=reported)
@@ -263,7 +326,9 @@ def test_overdue_and_due_soon_are_derived_at_query_time(world):
     case = dispatched_at(world, datetime(2024, 9, 27, 10, 0, tzinfo=SHANGHAI))
     with clock.acting_at(datetime(2024, 10, 9, 12, 0, tzinfo=SHANGHAI)):
         assert deadline_status(case) == "due_soon"
-        assert list(case_list(user=world.leader, filters=CaseFilters(deadline="due_soon"))) == [case]
+        assert list(case_list(user=world.leader, filters=CaseFilters(deadline="due_soon"))) == [
+            case
+        ]
     with clock.acting_at(datetime(2024, 10, 11, 9, 0, tzinfo=SHANGHAI)):
         assert deadline_status(case) == "overdue"
         assert list(case_list(user=world.leader, filters=CaseFilters(deadline="overdue"))) == [case]
@@ -282,7 +347,9 @@ def test_approved_extension_moves_the_deadline_and_denied_does_not(world):
     case = make_case(world, State.IN_PROGRESS)
     original = case.handle_due_at
     wanted = original + timedelta(days=7)
-    case = services.case_request_extension(case=case, actor=world.handler, due_at=wanted, reason="等配件")
+    case = services.case_request_extension(
+        case=case, actor=world.handler, due_at=wanted, reason="等配件"
+    )
     assert case.handle_due_at == original  # nothing moves until approved
     case = services.case_approve_extension(case=case, actor=world.leader, note="同意")
     assert case.handle_due_at == wanted and case.extension_count == 1
@@ -299,7 +366,12 @@ def test_approved_extension_moves_the_deadline_and_denied_does_not(world):
 def test_return_stops_the_clocks_and_dispatch_restarts_them(world):
     case = make_case(world, State.IN_PROGRESS)
     case = services.case_return(case=case, actor=world.handler, reason="非本单位职责")
-    assert (case.state, case.unit, case.handle_due_at, case.return_count) == (State.ACCEPTED, None, None, 1)
+    assert (case.state, case.unit, case.handle_due_at, case.return_count) == (
+        State.ACCEPTED,
+        None,
+        None,
+        1,
+    )
     case = services.case_dispatch(case=case, actor=world.dispatcher, unit=committee(world))
     assert case.handle_due_at is not None and case.unit == committee(world)
 
@@ -307,10 +379,15 @@ def test_return_stops_the_clocks_and_dispatch_restarts_them(world):
 def test_unsatisfied_callback_reopens_with_the_same_unit_and_a_new_deadline(world):
     case = make_case(world, State.RESOLVED)
     with clock.acting_at(clock.now() + timedelta(days=10)):
-        case = services.case_callback(case=case, actor=world.dispatcher, satisfaction="unsatisfied", note="仍在充电")
+        case = services.case_callback(
+            case=case, actor=world.dispatcher, satisfaction="unsatisfied", note="仍在充电"
+        )
         assert case.handle_due_at > clock.now()
     assert (case.state, case.unit, case.reopen_count, case.satisfaction) == (
-        State.DISPATCHED, police(world), 1, "unsatisfied"
+        State.DISPATCHED,
+        police(world),
+        1,
+        "unsatisfied",
     )
     log = list(case.actions.values_list("action", "to_state"))
     assert log[-2:] == [("callback", State.RESOLVED), ("reopen", State.DISPATCHED)]
@@ -321,10 +398,10 @@ def test_escalation_climbs_one_level_at_a_time_and_stops_at_the_district(world):
     case = make_case(world, State.DISPATCHED)
     assert case.level == HandlingLevel.GRID
     levels = []
-    for actor in (world.handler, world.dispatcher, world.dispatcher):
+    for _ in range(3):
         if case.state == State.ACCEPTED:
             case = services.case_dispatch(case=case, actor=world.dispatcher, unit=police(world))
-        case = services.case_escalate(case=case, actor=actor if actor != world.dispatcher else world.handler, reason="需上级协调")
+        case = services.case_escalate(case=case, actor=world.handler, reason="需上级协调")
         levels.append(case.level)
     assert levels == [HandlingLevel.COMMUNITY, HandlingLevel.STREET, HandlingLevel.DISTRICT]
     case = services.case_dispatch(case=case, actor=world.dispatcher, unit=police(world))
@@ -335,8 +412,11 @@ def test_escalation_climbs_one_level_at_a_time_and_stops_at_the_district(world):
 def test_on_the_spot_resolution_keeps_its_photo_and_counts_for_the_grid(world):
     case = make_case(world)
     case = services.case_resolve_on_spot(
-        case=case, actor=world.grid_worker, case_type=case_type(world, "HW-LJ-01"),
-        result="已当场劝导清理", photos=[photo()],
+        case=case,
+        actor=world.grid_worker,
+        case_type=case_type(world, "HW-LJ-01"),
+        result="已当场劝导清理",
+        photos=[photo()],
     )
     assert (case.state, case.on_spot, case.level) == (State.RESOLVED, True, HandlingLevel.GRID)
     action = CaseAction.objects.get(case=case, action="resolve_on_spot")
@@ -352,7 +432,9 @@ def test_merged_case_points_at_the_case_kept(world):
         services.case_merge(case=make_case(world), actor=world.dispatcher, kept=duplicate)
 
 
-def test_transitions_notify_the_people_concerned_after_commit(world, django_capture_on_commit_callbacks):
+def test_transitions_notify_the_people_concerned_after_commit(
+    world, django_capture_on_commit_callbacks
+):
     case = make_case(world, State.ACCEPTED)
     with django_capture_on_commit_callbacks(execute=True):
         services.case_dispatch(case=case, actor=world.dispatcher, unit=police(world))

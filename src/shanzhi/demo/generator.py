@@ -1,7 +1,8 @@
 """The demo subdistrict: its grid, units and staff, the same for the same seed.
 
-Everything is made through the services, as a real set-up would be. Later parts of the demo (the
-registry, a year of cases) are further steps over the `DemoStreet` that `demo_build` returns.
+Everything is made through the services, as a real set-up would be, down to the street's case-type
+catalogue. Later parts of the demo (the registry, a year of cases in `demo.cases`) are further
+steps over the `DemoStreet` that `demo_build` returns.
 """
 
 import random
@@ -14,6 +15,7 @@ from shanzhi.accounts.models import Role, Unit, UnitKind, User
 from shanzhi.accounts.services import role_grant, unit_create, user_create
 from shanzhi.areas.models import Area, Level
 from shanzhi.areas.services import area_create, area_create_many
+from shanzhi.cases.services import catalogue_seed
 from shanzhi.errors import DomainError
 
 from .places import (
@@ -263,4 +265,6 @@ def demo_build(*, spec: StreetSpec, seed: int, scale: str) -> DemoStreet:
     _build_grid(demo, spec, SCALES[scale], names)
     _build_units(demo, spec)
     _build_staff(demo, spec, names)
+    # The catalogue names its default units, so it comes once the units exist.
+    catalogue_seed(street=street)
     return demo

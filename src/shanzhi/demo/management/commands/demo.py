@@ -6,7 +6,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from shanzhi.accounts.models import Role, RoleGrant, Unit
 from shanzhi.areas.models import Area
 from shanzhi.areas.selectors import area_level_counts
-from shanzhi.demo.generator import DEMO_PASSWORD, SCALES, DemoAccount, demo_build
+from shanzhi.cases.models import CaseType, State
+from shanzhi.demo.cases import CaseYearReport, demo_cases, previous_year
+from shanzhi.demo.generator import DEMO_PASSWORD, SCALES, DemoAccount, DemoStreet, demo_build
 from shanzhi.demo.places import KNOWN_STREETS, StreetSpec
 from shanzhi.errors import DomainError
 
@@ -22,7 +24,11 @@ SHOWN_ROLES = (
 
 
 class Command(BaseCommand):
-    help = "生成演示街道(网格、单位、人员与角色),同一种子结果相同"
+    help = (
+        "生成演示街道(网格、单位、人员与角色、事项清单)及其一年的事件,同一种子结果相同。"
+        "事件逐件经由真实的受理、交办、签收、办结、回访等业务操作生成,"
+        "完整规模约需数分钟;只要街道结构时用 --no-cases"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=1, help="随机种子,默认 1")
@@ -38,6 +44,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="数据库中已有辖区时不生成,只列出演示账号"
         )
+        parser.add_argument(
+            "--year",
+            type=int,
+            default=previous_year(),
+            help="生成哪一年的事件,默认上一个完整年度",
+        )
+        parser.add_argument("--no-cases", action="store_true", help="不生成事件,只建街道")
 
     def handle(self, *args: Any, **options: Any) -> None:
         spec = self._spec(options)
@@ -61,9 +74,37 @@ class Command(BaseCommand):
             f"片区 {counts['zone']} 个,社区 {counts['community']} 个,网格 {counts['grid']} 个,"
             f"专属网格 {counts['dedicated_grid']} 个,微网格 {counts['microgrid']} 个;"
             f"单位 {Unit.objects.filter(street=demo.street).count()} 个,"
-            f"人员 {len(demo.accounts)} 名"
+            f"人员 {len(demo.accounts)} 名,"
+            f"事项清单 {CaseType.objects.filter(street=demo.street).count()} 项"
         )
+        if not options["no_cases"]:
+            self._cases(demo, options["year"], options["scale"])
         self._print_accounts(demo.accounts)
+
+    def _cases(self, demo: DemoStreet, year: int, scale: str) -> None:
+        self.stdout.write(f"正在按真实流程生成{year}年的事件……")
+        try:
+            report = demo_cases(demo=demo, year=year, scale=scale)
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        self._print_year(report)
+
+    def _print_year(self, report: CaseYearReport) -> None:
+        states = "、".join(
+            f"{State(state).label} {count} 件" for state, count in report.by_state.items() if count
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已生成{report.year}年事件 {report.cases} 件,用时 {report.seconds:.1f} 秒"
+            )
+        )
+        self.stdout.write(f"按状态:{states}")
+        self.stdout.write(
+            f"网格就地处置 {report.on_spot} 件;回访 {report.callbacks} 次,"
+            f"满意率 {report.satisfaction_rate:.2f}%"
+            f"(满意率(严格){report.strict_satisfaction_rate:.2f}%);"
+            f"超期 {report.overdue} 件,督办 {report.supervised} 件,重办 {report.reopened} 件"
+        )
 
     def _spec(self, options: dict[str, Any]) -> StreetSpec:
         code = options["street"]
