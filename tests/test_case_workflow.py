@@ -443,3 +443,19 @@ def test_transitions_notify_the_people_concerned_after_commit(
         services.case_claim(case=case, actor=world.handler)
         services.case_return(case=case, actor=world.handler, reason="非本单位职责")
     assert world.dispatcher.notifications.filter(kind="return").count() == 1
+
+
+def test_an_unsatisfied_on_the_spot_case_goes_back_to_the_desk(world):
+    case = make_case(world)
+    case = services.case_resolve_on_spot(
+        case=case,
+        actor=world.grid_worker,
+        case_type=case_type(world, "HW-LJ-01"),
+        result="已劝导",
+        photos=[photo()],
+    )
+    case = services.case_callback(case=case, actor=world.dispatcher, satisfaction="unsatisfied")
+    assert (case.state, case.unit, case.reopen_count) == (State.ACCEPTED, None, 1)
+    assert case.handle_due_at is None
+    case = services.case_dispatch(case=case, actor=world.dispatcher, unit=committee(world))
+    assert case.state == State.DISPATCHED and case.handle_due_at is not None

@@ -19,6 +19,11 @@ def now() -> datetime:
     return getattr(_local, "moment", None) or timezone.now()
 
 
+def is_replaying() -> bool:
+    """Whether services run inside `acting_at`, replaying moments that have passed."""
+    return getattr(_local, "moment", None) is not None
+
+
 @contextmanager
 def acting_at(moment: datetime) -> Iterator[None]:
     """Run the enclosed service calls as if at `moment` (an aware datetime)."""

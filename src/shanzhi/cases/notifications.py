@@ -2,8 +2,6 @@
 
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
-
 from shanzhi import clock
 from shanzhi.accounts.models import Role, RoleGrant, User
 
@@ -38,26 +36,33 @@ def street_dispatchers(case: Case) -> list[User]:
 
 def notify(*, users: Iterable[User], case: Case | None, kind: str, message: str, key: str) -> int:
     """Put a message in each user's inbox unless the same `key` already reached them."""
-    sent = 0
-    for user in {u.pk: u for u in users}.values():
-        try:
-            with transaction.atomic():
-                Notification.objects.create(
-                    user=user,
-                    case=case,
-                    kind=kind,
-                    message=message[:300],
-                    key=key,
-                    created_at=clock.now(),
-                )
-            sent += 1
-        except IntegrityError:
-            continue
-    return sent
+    recipients = {user.pk for user in users}
+    if not recipients:
+        return 0
+    already = set(
+        Notification.objects.filter(key=key, user_id__in=recipients).values_list(
+            "user_id", flat=True
+        )
+    )
+    moment = clock.now()
+    new = [
+        Notification(
+            user_id=user_id, case=case, kind=kind, message=message[:300], key=key, created_at=moment
+        )
+        for user_id in sorted(recipients - already)
+    ]
+    # Two sweeps at once may both see a key as new; the unique constraint keeps one row.
+    Notification.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
 
 
 def notify_transition(case: Case, action: str) -> None:
-    """Tell the people a transition concerns, keyed by the case version it produced."""
+    """Tell the people a transition concerns, keyed by the case version it produced.
+
+    A replayed past (the demo's year) notifies nobody: there is no one to act on it any more.
+    """
+    if clock.is_replaying():
+        return
     key = f"{action}:{case.pk}:{case.version}"
     if action in UNIT_ACTIONS:
         users = unit_handlers(case)

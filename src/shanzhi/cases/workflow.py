@@ -155,6 +155,7 @@ TRANSITIONS: dict[str, Transition] = {
             {"dispatcher", "system"},
             ("satisfaction",),
         ),
+        # To the same unit; a case resolved on the spot has none and goes back to the desk.
         _t(
             "reopen",
             "重办",
@@ -344,12 +345,17 @@ def _callback(case: Case, actor: User | None, moment: datetime, p: Params) -> st
     return None
 
 
-def _reopen(case: Case, actor: User | None, moment: datetime, p: Params) -> None:
-    if case.unit is None:
-        raise TransitionRefused("事件没有承办单位,不能重办")
+def _reopen(case: Case, actor: User | None, moment: datetime, p: Params) -> str | None:
     case.reopen_count += 1
-    case.assignee, case.claimed_at, case.dispatched_at = None, None, moment
+    case.assignee, case.claimed_at = None, None
+    if case.unit is None:
+        # Resolved on the spot, so no unit holds it: it goes back to the desk to be dispatched.
+        case.accepted_at = case.accepted_at or moment
+        _stop_clocks(case)
+        return State.ACCEPTED
+    case.dispatched_at = moment
     _start_clocks(case, moment)
+    return None
 
 
 def _close_without_callback(case: Case, actor: User | None, moment: datetime, p: Params) -> None:

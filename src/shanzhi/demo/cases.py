@@ -14,7 +14,7 @@ import random
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import accumulate
@@ -1053,14 +1053,18 @@ class _Year:
 
     # The replay ------------------------------------------------------------------------------
 
-    def run(self) -> None:
+    def run(self, progress: Callable[[str], None] | None = None) -> None:
         """Run every case's story, all of them interleaved in the order of their moments."""
         queue: list[tuple[datetime, int, Iterator[datetime]]] = []
         for plan in self.plans():
             story: Iterator[datetime] = self.life(plan)
             heapq.heappush(queue, (next(story), plan.index, story))
+        month = 0
         while queue:
             moment, index, story = heapq.heappop(queue)
+            if progress is not None and moment.month != month and moment.year == self.year:
+                month = moment.month
+                progress(f"正在生成 {self.year}年{month}月的事件…")
             with clock.acting_at(moment):
                 following = next(story, None)
             if following is not None and following < self.horizon:
@@ -1079,7 +1083,13 @@ def _claim_hours(case: Case) -> float:
     return float(case.case_type.claim_limit_hours if case.case_type else 2)
 
 
-def demo_cases(*, demo: DemoStreet, year: int, scale: str) -> CaseYearReport:
+def demo_cases(
+    *,
+    demo: DemoStreet,
+    year: int,
+    scale: str,
+    progress: Callable[[str], None] | None = None,
+) -> CaseYearReport:
     """Replay a year of the demo street's cases through the case services."""
     if scale not in VOLUMES:
         raise DomainError(f"规模只能是 {'、'.join(VOLUMES)}")
@@ -1089,7 +1099,7 @@ def demo_cases(*, demo: DemoStreet, year: int, scale: str) -> CaseYearReport:
     if Case.objects.filter(street=demo.street).exists():
         raise DomainError(f"街道“{demo.street.name}”已有事件,未重复生成")
     started = time.monotonic()
-    _Year(demo, year, VOLUMES[scale]).run()
+    _Year(demo, year, VOLUMES[scale]).run(progress)
     return case_year_report(street=demo.street, year=year, seconds=time.monotonic() - started)
 
 

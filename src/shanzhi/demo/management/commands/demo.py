@@ -84,7 +84,9 @@ class Command(BaseCommand):
     def _cases(self, demo: DemoStreet, year: int, scale: str) -> None:
         self.stdout.write(f"正在按真实流程生成{year}年的事件……")
         try:
-            report = demo_cases(demo=demo, year=year, scale=scale)
+            report = demo_cases(
+                demo=demo, year=year, scale=scale, progress=lambda line: self.stdout.write(line)
+            )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self._print_year(report)
