@@ -43,6 +43,23 @@ class ScopedAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        """Forms with a `narrow()` method get the signed-in user and offer only their scope."""
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        if not hasattr(form_class, "narrow"):
+            return form_class
+        user = request.user
+
+        class ScopedForm(form_class):  # type: ignore[misc, valid-type]
+            def __init__(self, *args: Any, **kw: Any) -> None:
+                super().__init__(*args, **kw)
+                self.user = user
+                self.narrow()
+
+        return ScopedForm
+
 
 def acting_user(request: HttpRequest) -> User:
     """The signed-in user behind an admin request (the site lets no one else in)."""

@@ -14,18 +14,6 @@ from . import services
 from .models import RoleGrant, Unit, User
 
 
-def _form_for(admin_form: type[forms.ModelForm], user: Any) -> type[forms.ModelForm]:
-    """Bind the signed-in user to an admin form so it can narrow its choices to their scope."""
-
-    class ScopedForm(admin_form):  # type: ignore[misc, valid-type]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.user = user
-            self.narrow()
-
-    return ScopedForm
-
-
 class UnitForm(forms.ModelForm):
     user: Any
 
@@ -54,11 +42,6 @@ class UnitAdmin(ScopedAdmin):
         if obj is None:
             return policy.can_use_admin(request.user)
         return policy.can_manage_unit(request.user, obj)
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kw: Any
-    ) -> Any:
-        return _form_for(super().get_form(request, obj, change=change, **kw), request.user)
 
     def save_model(self, request: HttpRequest, obj: Unit, form: Any, change: bool) -> None:
         data = form.cleaned_data
@@ -127,11 +110,6 @@ class UserAdmin(ScopedAdmin):
             return policy.can_use_admin(request.user)
         return policy.can_manage_user(request.user, obj)
 
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kw: Any
-    ) -> Any:
-        return _form_for(super().get_form(request, obj, change=change, **kw), request.user)
-
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         data = form.cleaned_data
         actor = acting_user(request)
@@ -198,11 +176,6 @@ class RoleGrantAdmin(ScopedAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A grant is never edited: it is revoked and, if need be, granted anew.
         return False
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kw: Any
-    ) -> Any:
-        return _form_for(super().get_form(request, obj, change=change, **kw), request.user)
 
     def save_model(self, request: HttpRequest, obj: RoleGrant, form: Any, change: bool) -> None:
         data = form.cleaned_data

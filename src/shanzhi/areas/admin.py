@@ -13,14 +13,15 @@ from .models import Area
 
 
 class AreaForm(forms.ModelForm):
+    user: Any
+
     class Meta:
         model = Area
         fields = ["code", "name", "level", "parent", "boundary"]
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
-        limit_choices(self.fields["parent"], policy.areas_manageable_by(user).order_by("path"))
+    def narrow(self) -> None:
+        parents = policy.areas_manageable_by(self.user).order_by("path")
+        limit_choices(self.fields["parent"], parents)
         if self.instance.pk:
             self.fields["code"].disabled = True
             self.fields["level"].disabled = True
@@ -61,17 +62,6 @@ class AreaAdmin(ScopedAdmin):
         if obj is None:
             return policy.can_use_admin(request.user)
         return policy.can_manage_area(request.user, obj)
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kw: Any
-    ) -> Any:
-        form_class = super().get_form(request, obj, change=change, **kw)
-
-        class ScopedForm(form_class):  # type: ignore[misc, valid-type]
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                super().__init__(*args, user=request.user, **kwargs)
-
-        return ScopedForm
 
     def save_model(self, request: HttpRequest, obj: Area, form: Any, change: bool) -> None:
         data = form.cleaned_data

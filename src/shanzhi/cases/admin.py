@@ -20,18 +20,6 @@ from .workflow import TRANSITIONS
 ACTION_LABELS = {"report": "上报", **{name: t.label for name, t in TRANSITIONS.items()}}
 
 
-def _scoped_form(admin_form: type[forms.ModelForm], user: Any) -> type[forms.ModelForm]:
-    """Bind the signed-in user to an admin form so it offers only their streets' rows."""
-
-    class ScopedForm(admin_form):  # type: ignore[misc, valid-type]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.user = user
-            self.narrow()
-
-    return ScopedForm
-
-
 class CaseTypeForm(forms.ModelForm):
     user: Any
     keywords = forms.CharField(
@@ -157,11 +145,6 @@ class CaseTypeAdmin(ScopedAdmin):
             return policy.can_use_admin(request.user)
         return policy.can_manage_catalogue(request.user, obj.street)
 
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kw: Any
-    ) -> Any:
-        return _scoped_form(super().get_form(request, obj, change=change, **kw), request.user)
-
     def save_model(self, request: HttpRequest, obj: CaseType, form: Any, change: bool) -> None:
         data = form.cleaned_data
         saved = catalogue_admin.case_type_save(
@@ -261,11 +244,6 @@ class CaseCategoryAdmin(ScopedAdmin):
         if obj is None:
             return policy.can_use_admin(request.user)
         return policy.can_manage_catalogue(request.user, obj.street)
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kw: Any
-    ) -> Any:
-        return _scoped_form(super().get_form(request, obj, change=change, **kw), request.user)
 
     def save_model(self, request: HttpRequest, obj: CaseCategory, form: Any, change: bool) -> None:
         data = form.cleaned_data
