@@ -575,3 +575,21 @@ def test_errors_are_json_with_code_and_message(api, world, monkeypatch):
     crashed = api.get(world.dispatcher, "/cases")
     assert crashed.status_code == 500
     assert crashed.json() == {"code": "server_error", "message": "服务器内部错误"}
+
+
+def test_extra_field_answers_are_checked_against_the_catalogue(api, world):
+    hazard = CaseType.objects.get(street=world.street, code="AQ-XF-01")
+    body = {
+        "area_code": world.microgrid.code,
+        "description": "消防通道被三辆车堵住",
+        "case_type_id": hazard.pk,
+        "extra": {},
+    }
+    missing = api.post(world.dispatcher, "/cases", body)
+    assert missing.status_code == 422 and "隐患等级" in missing.json()["message"]
+    wrong = api.post(world.dispatcher, "/cases", body | {"extra": {"hazard_grade": "特大"}})
+    assert wrong.status_code == 422 and "只能是:一般、重大" in wrong.json()["message"]
+    assert not Case.objects.exists()
+    made = api.post(world.dispatcher, "/cases", body | {"extra": {"hazard_grade": "重大"}})
+    assert made.status_code == 201
+    assert Case.objects.get().extra == {"hazard_grade": "重大"}

@@ -136,3 +136,21 @@ def test_possible_duplicates_are_same_place_open_and_alike(world):
     found = [case for case, _ in case_possible_duplicates(case=alike)]
     assert found == [first]
     assert elsewhere not in found and different not in found
+
+
+def test_extra_answers_are_required_only_where_the_channel_asks_for_them(world):
+    hazard = case_type(world, "AQ-XF-01")
+    # The desk and field forms do not ask: the dispatcher completes the answers later.
+    case, _ = report(world, case_type=hazard)
+    assert case.extra == {}
+    with pytest.raises(services.IntakeError, match="请填写“隐患等级”"):
+        report(world, case_type=hazard, extra={})
+    with pytest.raises(services.IntakeError, match="没有附加字段 colour"):
+        report(world, case_type=hazard, extra={"hazard_grade": "一般", "colour": "红"})
+    kept, _ = report(
+        world,
+        case_type=hazard,
+        extra={"hazard_grade": " 一般 "},
+        media_url="https://example.org/a.jpg",
+    )
+    assert kept.extra == {"hazard_grade": "一般", "media_url": "https://example.org/a.jpg"}

@@ -148,6 +148,7 @@ def case_create(
         longitude=_decimal(payload.longitude),
         case_type=case_type,
         client_key=payload.client_key or idempotency_key or "",
+        extra=payload.extra,
         channel=token,
     )
     if not created and not _same_reporter(actor, source, case):

@@ -190,6 +190,10 @@ class CaseCreateIn(Schema):
     client_key: Text = Field(
         "", max_length=64, description="幂等键;也可用 Idempotency-Key 请求头传入"
     )
+    extra: dict[str, str] | None = Field(
+        None,
+        description="事项类型附加字段的取值(键为字段名);提交时按事项清单校验必填与可选值",
+    )
 
 
 # Transition inputs: `version` and what the action needs. -------------------------------------

@@ -87,6 +87,36 @@ def check_photos(photos: Sequence[UploadedFile]) -> None:
         photo.seek(0)
 
 
+def extra_answers_check(
+    *, case_type: CaseType | None, answers: dict[str, Any] | None
+) -> dict[str, str]:
+    """The answers to a case type's extra fields, checked: known names, required ones, choices.
+
+    None means the channel does not ask for them (the desk and field forms): nothing is required,
+    and the dispatcher completes them later.
+    """
+    if answers is None:
+        return {}
+    fields = {str(field["name"]): field for field in (case_type.extra_fields if case_type else [])}
+    unknown = sorted(set(answers) - set(fields))
+    if unknown:
+        kind = f"事项“{case_type.name}”" if case_type else "未确定事项类型的事件"
+        raise IntakeError(f"{kind}没有附加字段 {unknown[0]}")
+    checked = {}
+    for name, field in fields.items():
+        value = str(answers.get(name) or "").strip()
+        label = field.get("label") or name
+        if not value:
+            if field.get("required"):
+                raise IntakeError(f"请填写“{label}”({name})")
+            continue
+        choices = [str(choice) for choice in field.get("choices") or []]
+        if choices and value not in choices:
+            raise IntakeError(f"“{label}”只能是:{'、'.join(choices)}")
+        checked[name] = value
+    return checked
+
+
 def case_report(
     *,
     area: Area,
@@ -103,12 +133,14 @@ def case_report(
     client_key: str = "",
     photos: Sequence[UploadedFile] = (),
     extra: dict[str, Any] | None = None,
+    media_url: str = "",
     channel: ApiToken | None = None,
 ) -> tuple[Case, bool]:
     """Take in a report. The same `client_key` twice returns the first case, created False.
 
     `channel` is the API token a report came through; a channel without a user may report in
-    its own source. `extra` holds the answers to the case type's extra fields.
+    its own source. `extra` holds the answers to the case type's extra fields; `media_url` is
+    a photo kept elsewhere by the sending system (Open311).
     """
     description = description.strip()
     if not description:
@@ -127,6 +159,9 @@ def case_report(
     if case_type is not None and case_type.street_id != area.street_id:
         raise IntakeError("该事项类型不属于本街道")
     check_photos(photos)
+    extra = extra_answers_check(case_type=case_type, answers=extra)
+    if media_url.strip():
+        extra["media_url"] = media_url.strip()[:500]
     client_key = client_key.strip()[:64]
     if client_key:
         existing = Case.objects.filter(street_id=area.street_id, client_key=client_key).first()
@@ -148,7 +183,7 @@ def case_report(
                 case_type=case_type,
                 client_key=client_key,
                 photos=photos,
-                extra=extra or {},
+                extra=extra,
             )
     except IntegrityError:
         existing = Case.objects.filter(street_id=area.street_id, client_key=client_key).first()

@@ -1,7 +1,6 @@
 """Taking in an Open311 report: who sends it, where it happened, and then the ordinary intake."""
 
 import hashlib
-from typing import Any
 
 from django.conf import settings
 
@@ -70,27 +69,6 @@ def _place(submission: Submission, case_type: CaseType) -> Area:
     return area
 
 
-def _attributes(submission: Submission, case_type: CaseType) -> dict[str, str]:
-    """The attribute answers checked against the case type's extra fields."""
-    fields = {str(field["name"]): field for field in case_type.extra_fields}
-    unknown = sorted(set(submission.attributes) - set(fields))
-    if unknown:
-        raise IntakeError(f"事项“{case_type.name}”没有附加字段 {unknown[0]}")
-    answers = {}
-    for name, field in fields.items():
-        value = submission.attributes.get(name, "")
-        label = field.get("label") or name
-        if not value:
-            if field.get("required"):
-                raise IntakeError(f"请填写“{label}”(attribute[{name}])")
-            continue
-        choices = [str(choice) for choice in field.get("choices") or []]
-        if choices and value not in choices:
-            raise IntakeError(f"“{label}”只能是:{'、'.join(choices)}")
-        answers[name] = value
-    return answers
-
-
 def _client_key(submission: Submission, token: ApiToken | None) -> str:
     """The Idempotency-Key, kept apart per channel so two clients' keys never meet."""
     if not submission.idempotency_key:
@@ -106,9 +84,6 @@ def open311_request_submit(*, submission: Submission, token: ApiToken | None) ->
     The same Idempotency-Key again returns the first case, created False."""
     case_type = _service(submission)
     area = _place(submission, case_type)
-    extra: dict[str, Any] = _attributes(submission, case_type)
-    if submission.media_url:
-        extra["media_url"] = submission.media_url
     return case_report(
         area=area,
         source=token.source if token is not None else Source.RESIDENT,
@@ -122,6 +97,7 @@ def open311_request_submit(*, submission: Submission, token: ApiToken | None) ->
         case_type=case_type,
         client_key=_client_key(submission, token),
         photos=submission.photos,
-        extra=extra,
+        extra=submission.attributes,
+        media_url=submission.media_url,
         channel=token,
     )
