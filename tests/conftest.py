@@ -7,6 +7,7 @@ import pytest
 
 from shanzhi.accounts.models import Role, UnitKind, User
 from shanzhi.areas.models import Area, Level
+from shanzhi.registry.services import registry_defaults_seed
 
 from .browser import browser_context, page  # noqa: F401 - fixtures for the browser journeys
 from .factories import make_area, make_street, make_unit, make_user
@@ -52,6 +53,8 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
+    # A transactional test before this one may have emptied the tables the migrations seed.
+    registry_defaults_seed()
     street = make_street()
     zone = make_area(street, Level.ZONE, "第一片区", 1)
     community = make_area(zone, Level.COMMUNITY, "湘湖社区", 1)

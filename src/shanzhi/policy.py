@@ -36,9 +36,10 @@ def active_grants(user: Any) -> list[RoleGrant]:
 
 
 def forget_grants(user: Any) -> None:
-    """Drop the cached grants after they change."""
-    if hasattr(user, _GRANTS_CACHE):
-        delattr(user, _GRANTS_CACHE)
+    """Drop the cached grants (and what was derived from them) after they change."""
+    for cache in (_GRANTS_CACHE, "_shanzhi_privilege_paths"):
+        if hasattr(user, cache):
+            delattr(user, cache)
 
 
 def _outermost(paths: Iterable[str]) -> list[str]:
@@ -313,6 +314,11 @@ def can_report(user: Any, source: str, area: Area, *, channel: ApiToken | None =
         return has_role(user, Role.GRID_WORKER, area)
     if source == Source.LEADER:
         return has_role(user, Role.LEADER, area) or has_role(user, Role.DISPATCHER, area)
+    if source == Source.ENTERPRISE and (
+        has_role(user, Role.GRID_WORKER, area) or has_role(user, Role.LEADER, area)
+    ):
+        # Problems an enterprise raises during a visit (走访) become its appeal (企业诉求).
+        return True
     return has_role(user, Role.DISPATCHER, area) or (
         source == Source.API and can_view_area(user, area)
     )
@@ -532,3 +538,157 @@ def case_categories_manageable_by(user: Any) -> QuerySet[CaseCategory]:
 def case_actions_visible_to(user: Any) -> QuerySet[CaseAction]:
     """Action-log rows of the cases the user may see."""
     return CaseAction.objects.filter(case__in=cases_visible_to(user).values("pk"))
+
+
+# Registry (人房企事物) and personal data ----------------------------------------------------
+from shanzhi.registry.models import (  # noqa: E402
+    AccessLog,
+    Privilege,
+    RolePrivilege,
+    Tag,
+    TagKind,
+    VerificationItem,
+    VerificationTask,
+    Visit,
+)
+
+# Who reads the registry of their part of the grid. Handlers of stations work cases, not people.
+REGISTRY_ROLES = frozenset({Role.GRID_WORKER, Role.DISPATCHER, Role.LEADER, Role.ADMINISTRATOR})
+# Who keeps it true: the grid workers who walk it and the administrators who import it.
+REGISTRY_EDITORS = frozenset({Role.GRID_WORKER, Role.ADMINISTRATOR})
+_PRIVILEGE_CACHE = "_shanzhi_privilege_paths"
+
+
+def registry_paths(user: Any) -> list[str]:
+    return scope_paths(user, REGISTRY_ROLES)
+
+
+def records_visible_to(user: Any, model: type[Any]) -> QuerySet[Any]:
+    """Live records of a registry model (Person, House, …) within the user's registry scope."""
+    live = model.objects.filter(deleted_at__isnull=True)
+    if is_platform_admin(user):
+        return live
+    paths = registry_paths(user)
+    if not paths:
+        return model.objects.none()
+    return live.filter(_paths_q(paths, "area__path"))
+
+
+def record_for(user: Any, model: type[Any], pk: Any) -> Any:
+    """A live record the user may see; otherwise NotFound, as if it did not exist."""
+    try:
+        record = records_visible_to(user, model).select_related("area", "street").get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise NotFound("没有找到该记录,或您无权查看") from None
+    return record
+
+
+def can_use_registry(user: Any) -> bool:
+    return is_platform_admin(user) or bool(registry_paths(user))
+
+
+def can_edit_records_at(user: Any, area: Area) -> bool:
+    return is_platform_admin(user) or any(has_role(user, role, area) for role in REGISTRY_EDITORS)
+
+
+def _privilege_paths(user: Any, privilege: str) -> list[str]:
+    """The areas where the user's roles carry `privilege` (read once per user object)."""
+    if not _is_signed_in(user):
+        return []
+    cached: dict[str, list[str]] | None = getattr(user, _PRIVILEGE_CACHE, None)
+    if cached is None:
+        roles_by_privilege: dict[str, set[str]] = {}
+        for role, granted in RolePrivilege.objects.values_list("role", "privilege"):
+            roles_by_privilege.setdefault(granted, set()).add(role)
+        cached = {
+            name: scope_paths(user, roles_by_privilege.get(name, set()))
+            for name in Privilege.values
+        }
+        setattr(user, _PRIVILEGE_CACHE, cached)
+    return cached[privilege]
+
+
+def has_privilege(user: Any, privilege: str, area: Area) -> bool:
+    if is_platform_admin(user):
+        return True
+    return any(area.path.startswith(path) for path in _privilege_paths(user, privilege))
+
+
+def can_unmask(user: Any, record: Any) -> bool:
+    """Whether the user may read this record's ID number and phones in the clear (logged)."""
+    return has_privilege(user, Privilege.UNMASK, record.area)
+
+
+def can_see_sensitive_tags(user: Any, area: Area) -> bool:
+    return has_privilege(user, Privilege.SENSITIVE_TAGS, area)
+
+
+def can_export_personal(user: Any, area: Area) -> bool:
+    return has_privilege(user, Privilege.EXPORT_PERSONAL, area)
+
+
+def tags_visible_to(user: Any, area: Area) -> QuerySet[Tag]:
+    tags = Tag.objects.all()
+    if not can_see_sensitive_tags(user, area):
+        tags = tags.exclude(kind=TagKind.SENSITIVE)
+    return tags
+
+
+def can_visit(user: Any, record: Any) -> bool:
+    """Grid workers visit the people and enterprises of their grids; leaders visit enterprises."""
+    return is_platform_admin(user) or any(
+        has_role(user, role, record.area)
+        for role in (Role.GRID_WORKER, Role.LEADER, Role.ADMINISTRATOR)
+    )
+
+
+def visits_visible_to(user: Any) -> QuerySet[Visit]:
+    if is_platform_admin(user):
+        return Visit.objects.all()
+    paths = registry_paths(user)
+    if not paths:
+        return Visit.objects.none()
+    return Visit.objects.filter(_paths_q(paths, "area__path"))
+
+
+def can_issue_verification(user: Any, area: Area) -> bool:
+    """核查 tasks are ordered by the leaders of the area they cover."""
+    return is_platform_admin(user) or has_role(user, Role.LEADER, area)
+
+
+def verification_tasks_visible_to(user: Any) -> QuerySet[VerificationTask]:
+    """Tasks with at least one record in the user's scope, and those the user issued."""
+    if is_platform_admin(user):
+        return VerificationTask.objects.all()
+    if not _is_signed_in(user):
+        return VerificationTask.objects.none()
+    in_scope = VerificationItem.objects.filter(_paths_q(registry_paths(user), "area__path"))
+    return VerificationTask.objects.filter(
+        Q(pk__in=in_scope.values("task_id")) | Q(created_by=user)
+    ).distinct()
+
+
+def verification_items_for(user: Any, task: VerificationTask) -> QuerySet[VerificationItem]:
+    items = VerificationItem.objects.filter(task=task)
+    if is_platform_admin(user) or task.created_by_id == user.pk:
+        return items
+    return items.filter(_paths_q(registry_paths(user), "area__path"))
+
+
+def can_check_item(user: Any, item: VerificationItem) -> bool:
+    return can_edit_records_at(user, item.area)
+
+
+def access_logs_visible_to(user: Any) -> QuerySet[AccessLog]:
+    """Leaders read who looked at the personal data of their area."""
+    if is_platform_admin(user):
+        return AccessLog.objects.all()
+    paths = scope_paths(user, [Role.LEADER])
+    if not paths:
+        return AccessLog.objects.none()
+    return AccessLog.objects.filter(_paths_q(paths, "area__path"))
+
+
+def can_import_at(user: Any, area: Area) -> bool:
+    """Imports (grids and staff, or records) are the administrators' of that part of the grid."""
+    return is_platform_admin(user) or has_role(user, Role.ADMINISTRATOR, area)

@@ -35,6 +35,10 @@ _DEV_SECRET = "shanzhi-insecure-development-key-set-SECRET_KEY-in-production"  #
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET)
 if SECRET_KEY == _DEV_SECRET and not DEBUG and env_bool("SHANZHI_REQUIRE_SECRET", False):
     raise ImproperlyConfigured("生产环境必须设置 SECRET_KEY 环境变量")
+# Seals ID numbers and phones at rest (base64 of 32 bytes). Unset, the embedded run keeps a key in
+# DATA_DIR/data.key; SHANZHI_REQUIRE_SECRET makes production refuse to start without one.
+DATA_KEY = env_str("SHANZHI_DATA_KEY", "")
+REQUIRE_DATA_KEY = env_bool("SHANZHI_REQUIRE_SECRET", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -52,6 +56,7 @@ INSTALLED_APPS = [
     "shanzhi.accounts",
     "shanzhi.workdays",
     "shanzhi.cases",
+    "shanzhi.registry",
     "shanzhi.api",
     "shanzhi.open311",
     "shanzhi.demo",
