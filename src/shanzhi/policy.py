@@ -692,3 +692,15 @@ def access_logs_visible_to(user: Any) -> QuerySet[AccessLog]:
 def can_import_at(user: Any, area: Area) -> bool:
     """Imports (grids and staff, or records) are the administrators' of that part of the grid."""
     return is_platform_admin(user) or has_role(user, Role.ADMINISTRATOR, area)
+
+
+def can_view_record(user: Any, record: Any) -> bool:
+    """Registry scope, deleted records included: a case keeps showing what it was linked to."""
+    return is_platform_admin(user) or any(
+        record.area.path.startswith(path) for path in registry_paths(user)
+    )
+
+
+def can_read_access_logs(user: Any) -> bool:
+    """查看记录 is the leaders' (and the platform's)."""
+    return is_platform_admin(user) or has_role(user, Role.LEADER)

@@ -15,5 +15,7 @@ urlpatterns = [
     path("open311/v2/", include("shanzhi.open311.urls")),
     path("", include("shanzhi.web.urls_public")),
     path("", include("shanzhi.web.urls_cases")),
+    path("registry/", include("shanzhi.web.urls_registry")),
+    path("field/", include("shanzhi.web.urls_field_registry")),
     path("", include("shanzhi.web.urls")),
 ]

@@ -5,7 +5,7 @@ from typing import Any
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 
-from . import cases, catalogue, errors
+from . import cases, catalogue, errors, registry
 from .auth import TokenAuth
 
 STATUS_TEXT = {
@@ -15,7 +15,7 @@ STATUS_TEXT = {
     401: "密钥缺失或无效",
     403: "无权执行该操作",
     404: "不存在,或不在调用方的辖区范围内",
-    409: "事件已被他人处理(请刷新后重试),或幂等键已被占用",
+    409: "已被他人修改(请刷新后重试),或幂等键已被占用",
     422: "请求无法执行:参数有误、缺少必填项或事件当前状态不允许",
 }
 
@@ -52,4 +52,5 @@ api = ShanzhiApi(
 )
 api.add_router("", cases.router)
 api.add_router("", catalogue.router)
+api.add_router("", registry.router)
 errors.register(api)

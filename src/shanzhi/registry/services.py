@@ -41,7 +41,7 @@ from shanzhi.registry.validators import credit_code_check, phone_check, resident
 
 
 class RecordConflict(DomainError):
-    code = "conflict"
+    code = "version_conflict"
 
 
 RecordModel = type[Building] | type[House] | type[Person] | type[Enterprise] | type[Facility]
@@ -123,15 +123,28 @@ def _unique_or_error(create: Any) -> Any:
 
 
 def record_create(
-    *, actor: User | None, model: RecordModel, area: Area, fields: dict[str, Any]
+    *,
+    actor: User | None,
+    model: RecordModel,
+    area: Area,
+    fields: dict[str, Any],
+    tags: Iterable[Tag] | None = None,
 ) -> AnyRecord:
-    """Create a record of `model` in `area` from already validated `fields`.
+    """Create a record of `model` in `area` from already validated `fields` (and, for a
+    person, `tags`, in the same transaction).
 
     `fields` for persons and enterprises carry the protected columns built by
-    `person_protected_fields` / `contact_phone_fields`; the `*_input` helpers below build them.
+    `person_protected_fields` / `enterprise_fields`.
     """
     street_id = _edit_check(actor, area)
-    return _unique_or_error(lambda: model.objects.create(street_id=street_id, area=area, **fields))
+
+    def create() -> AnyRecord:
+        record = model.objects.create(street_id=street_id, area=area, **fields)
+        if tags is not None and isinstance(record, Person):
+            person_tags_set(actor=actor, person=record, tags=tags)
+        return record
+
+    return _unique_or_error(create)
 
 
 def record_update(
@@ -141,8 +154,10 @@ def record_update(
     expected_version: int,
     fields: dict[str, Any],
     area: Area | None = None,
+    tags: Iterable[Tag] | None = None,
 ) -> AnyRecord:
-    """Change a record if nobody changed it since `expected_version` was read."""
+    """Change a record (and a person's `tags`) if nobody changed it since `expected_version`
+    was read."""
     target_area = area or record.area
     _edit_check(actor, record.area)
     if target_area.pk != record.area_id:
@@ -156,6 +171,8 @@ def record_update(
         ).update(area=target_area, version=expected_version + 1, **fields)
         if not changed:
             raise RecordConflict("该记录已被他人修改或注销,请刷新后再改")
+        if tags is not None and isinstance(record, Person):
+            person_tags_set(actor=actor, person=record, tags=tags)
     record.refresh_from_db()
     return record
 

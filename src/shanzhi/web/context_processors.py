@@ -13,4 +13,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "can_use_case_pages": policy.can_use_case_pages(user),
         "can_use_desk": policy.can_use_desk(user),
         "can_use_oversight": policy.can_use_oversight(user),
+        "can_use_registry": policy.can_use_registry(user),
+        "can_use_field_pages": policy.can_use_field_pages(user),
+        "can_read_access_logs": policy.can_read_access_logs(user),
     }

@@ -41,10 +41,13 @@ from shanzhi.cases.selectors import (
 )
 from shanzhi.cases.services import RoutingSuggestion, routing_suggest, unit_for
 from shanzhi.cases.workflow import TRANSITIONS
-from shanzhi.errors import NotFound
+from shanzhi.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.masking import mask_phone
+from shanzhi.registry.models import LINKED_KINDS, CaseLink
+from shanzhi.registry.services import case_link_add
 
 from .forms_cases import ActionForm, CaseFilterForm
+from .forms_registry import KIND_LABELS, CaseLinkForm
 
 PAGE_SIZE = 20
 DEADLINE_LABELS = {"overdue": "超期", "due_soon": "临期"}
@@ -53,6 +56,8 @@ ACTION_LABELS = {"report": "上报"} | {name: t.label for name, t in TRANSITIONS
 # Extension decisions need a pending request; a new request needs none pending.
 NEEDS_PENDING_EXTENSION = frozenset({"approve_extension", "deny_extension"})
 SAFE_PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+# Who points a case at registry records: those who take it in, oversee it or walk its grid.
+RECORD_LINKERS = frozenset({"dispatcher", "leader", "grid_worker"})
 
 ViewFunc = Callable[..., HttpResponseBase]
 
@@ -330,7 +335,67 @@ def detail_context(
         "duplicates": duplicates,
         "suggestions": suggestions,
         "notice": notice,
+        **record_links_context(request, case),
     }
+
+
+# Registry records the case points at (关联对象) ------------------------------------------------
+
+
+def record_links_context(
+    request: HttpRequest, case: Case, *, form: CaseLinkForm | None = None, notice: str = ""
+) -> dict[str, Any]:
+    """The 关联对象 panel: the linked records the viewer may see, and the form to add one."""
+    user = signed_in(request)
+    related = [f"{kind}__area" for kind in LINKED_KINDS]
+    links = CaseLink.objects.filter(case=case).select_related(*related).order_by("created_at")
+    rows = []
+    for link in links:
+        kind = next(k for k in LINKED_KINDS if getattr(link, f"{k}_id") is not None)
+        record = getattr(link, kind)
+        if policy.can_view_record(user, record):
+            rows.append({"kind": kind, "kind_label": KIND_LABELS[kind], "record": record})
+    can_link = policy.can_perform(user, case, RECORD_LINKERS)
+    if can_link and form is None:
+        form = CaseLinkForm(user=user, case=case)
+    return {
+        "record_links": rows,
+        "link_form": form if can_link else None,
+        "link_notice": notice,
+    }
+
+
+@staff_page()
+@require_POST
+def case_record_link(request: HttpRequest, number: str) -> HttpResponse:
+    """Point the case at a registry record found by its ID number, credit code, code or address."""
+    case = case_or_404(request, number)
+    user = signed_in(request)
+    if not policy.can_perform(user, case, RECORD_LINKERS):
+        return render(request, "web/cases/forbidden.html", status=403)
+    form = CaseLinkForm(request.POST, user=user, case=case)
+    # After a link is made the panel offers an empty form again.
+    shown: CaseLinkForm | None = form
+    status, notice = 400, ""
+    if form.is_valid():
+        record = form.cleaned_data["record"]
+        try:
+            case_link_add(actor=user, case=case, record=record)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+            status = 403 if isinstance(exc, PermissionDenied) else 400
+        else:
+            notice = f"已关联{KIND_LABELS[form.cleaned_data['kind']]}:{record}"
+            if not is_htmx(request):
+                messages.success(request, notice)
+                return redirect("case_detail", number=case.number)
+            shown = None
+    context = {"case": case, **record_links_context(request, case, form=shown, notice=notice)}
+    if is_htmx(request):
+        # htmx swaps only successful answers; the error travels inside the swapped region.
+        return render(request, "web/cases/_record_links.html", context)
+    page = detail_context(request, case) | context
+    return render(request, "web/cases/detail.html", page, status=status)
 
 
 @staff_page()
