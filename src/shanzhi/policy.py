@@ -704,3 +704,21 @@ def can_view_record(user: Any, record: Any) -> bool:
 def can_read_access_logs(user: Any) -> bool:
     """查看记录 is the leaders' (and the platform's)."""
     return is_platform_admin(user) or has_role(user, Role.LEADER)
+
+
+# Figures (驾驶舱, 比拼晾晒, 工作总结) ------------------------------------------------------------
+# Figures count the subtrees of the viewer's grants (see shanzhi.analytics.selectors).
+
+FIGURE_ROLES = frozenset({Role.LEADER, Role.ADMINISTRATOR, Role.DISPATCHER})
+
+
+def can_view_figures(user: Any) -> bool:
+    """The dashboard and reports are for leaders, administrators and dispatchers."""
+    return is_platform_admin(user) or any(g.role in FIGURE_ROLES for g in active_grants(user))
+
+
+def can_enter_baseline(user: Any, area: Area) -> bool:
+    """Leaders and administrators enter the past figures of their own area."""
+    return is_platform_admin(user) or any(
+        has_role(user, role, area) for role in (Role.LEADER, Role.ADMINISTRATOR)
+    )

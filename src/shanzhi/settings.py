@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "shanzhi.workdays",
     "shanzhi.cases",
     "shanzhi.registry",
+    "shanzhi.analytics",
     "shanzhi.api",
     "shanzhi.open311",
     "shanzhi.demo",

@@ -261,6 +261,12 @@ class Case(models.Model):
     reopen_count = models.PositiveSmallIntegerField("重办次数", default=0)
     supervise_count = models.PositiveSmallIntegerField("督办次数", default=0)
     extension_count = models.PositiveSmallIntegerField("延期次数", default=0)
+    handling_minutes = models.PositiveIntegerField(
+        "处置用时(工作分钟)",
+        null=True,
+        blank=True,
+        help_text="首次交办至最后一次办结的工作时间;未经交办的就地处置为空",
+    )
     version = models.PositiveIntegerField("版本", default=1)
 
     class Meta:

@@ -18,9 +18,15 @@ from django.utils import timezone
 
 from shanzhi import clock, policy
 from shanzhi.accounts.models import Unit, User
+from shanzhi.analytics.rollup import rollup_case_refresh
 from shanzhi.areas.models import Area
 from shanzhi.errors import DomainError, PermissionDenied
-from shanzhi.workdays.calendar import add_work_hours, add_workdays, workday_end
+from shanzhi.workdays.calendar import (
+    add_work_hours,
+    add_workdays,
+    work_hours_between,
+    workday_end,
+)
 
 from .models import (
     LEVEL_ORDER,
@@ -319,8 +325,22 @@ def _supervise(case: Case, actor: User | None, moment: datetime, p: Params) -> N
         p["data"]["auto_deadline"] = p["auto_deadline"]
 
 
+def _handling_minutes(case: Case, moment: datetime) -> int | None:
+    """Working minutes from the case's first dispatch (dispatch, transfer or reopen) to `moment`."""
+    first = (
+        CaseAction.objects.filter(case=case, to_state=State.DISPATCHED)
+        .order_by("created_at", "id")
+        .values_list("created_at", flat=True)
+        .first()
+    ) or case.dispatched_at
+    if first is None:
+        return None
+    return round(work_hours_between(first, moment) * 60)
+
+
 def _resolve(case: Case, actor: User | None, moment: datetime, p: Params) -> None:
     case.resolution, case.resolved_at = p["result"], moment
+    case.handling_minutes = _handling_minutes(case, moment)
     p["data"]["on_time"] = case.handle_due_at is None or moment <= case.handle_due_at
 
 
@@ -475,6 +495,7 @@ def perform(
                 uploaded_by=actor,
                 created_at=moment,
             )
+        rollup_case_refresh(locked)
         done = locked
         transaction.on_commit(lambda: notify_transition(done, action))
     return locked
