@@ -722,3 +722,13 @@ def can_enter_baseline(user: Any, area: Area) -> bool:
     return is_platform_admin(user) or any(
         has_role(user, role, area) for role in (Role.LEADER, Role.ADMINISTRATOR)
     )
+
+
+def can_import_somewhere(user: Any) -> bool:
+    """Imports run per street: the page is for administrators of a street or above (each row
+    is then checked by can_import_at)."""
+    return is_platform_admin(user) or any(
+        grant.role == Role.ADMINISTRATOR
+        and grant.area.level in (Level.CITY, Level.DISTRICT, Level.STREET)
+        for grant in active_grants(user)
+    )

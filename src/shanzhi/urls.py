@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("shanzhi.web.urls_public")),
     path("", include("shanzhi.web.urls_cases")),
     path("registry/", include("shanzhi.web.urls_registry")),
+    path("registry/", include("shanzhi.web.urls_registry_io")),
     path("field/", include("shanzhi.web.urls_field_registry")),
     path("", include("shanzhi.web.urls")),
 ]

@@ -43,6 +43,7 @@ from .forms_registry import (
     VerificationTaskForm,
 )
 from .views_cases import is_htmx, paginate, signed_in, staff_page
+from .views_registry_io import export_context
 
 # What each list shows with its rows, read in the same query.
 LIST_RELATED: dict[str, tuple[str, ...]] = {
@@ -145,16 +146,13 @@ def registry_list(request: HttpRequest, kind: str) -> HttpResponse:
     records = records.select_related(*LIST_RELATED[kind])
     url = reverse("registry_list", args=[kind])
     pager = paginate(request, records, url=url, fragment_url=url, target="#registry-results")
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "kind": kind,
         "kind_label": KIND_LABELS[kind],
         "form": form,
         "pager": pager,
         "records": pager["page"].object_list,
-        # The export view sits next to the list, at /registry/<kind>/export.xlsx.
-        "export_url": f"{url}export.xlsx?{query.urlencode()}",
+        **export_context(request, kind, filters),
         "can_import": (
             policy.can_import_at(user, filters.area)
             if filters.area is not None
