@@ -311,3 +311,16 @@ def test_a_case_links_only_records_of_its_own_street(world):
     stranger = make_person(world, area=world.other_grid)
     with pytest.raises(DomainError, match="本街道"):
         services.case_link_add(actor=None, case=case, record=stranger)
+
+
+def test_a_reporters_phone_is_sealed_at_rest_and_clear_in_the_case(world):
+    case = make_case(world, reporter_phone="13800001111")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reporter_phone FROM cases_case WHERE id = %s", [case.pk])
+        (stored,) = cursor.fetchone()
+    assert "13800001111" not in stored
+    assert protection.unseal(stored) == "13800001111"
+    from shanzhi.cases.models import Case
+
+    assert Case.objects.get(pk=case.pk).reporter_phone == "13800001111"
+    assert Case.objects.filter(pk=case.pk).exclude(reporter_phone="").exists()

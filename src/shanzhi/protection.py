@@ -13,12 +13,14 @@ import os
 import secrets
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import models
 
 # Sealed values name the scheme, so that a later key or algorithm can live beside this one.
 _SCHEME = "g1"
@@ -98,3 +100,21 @@ def digest(value: str) -> str:
     if not value:
         return ""
     return hmac.new(_digest_key(), value.encode(), hashlib.sha256).hexdigest()
+
+
+class SealedTextField(models.TextField):
+    """A text column kept sealed in the database and clear in Python.
+
+    For values that are read whole but never searched by (a reporter's phone): each write seals
+    afresh, so equality lookups cannot match; only the empty value is comparable. Values written
+    before the column was sealed are read as they are until they are next saved.
+    """
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        return seal(value) if value else value
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if not value or not value.startswith(f"{_SCHEME}:"):
+            return value
+        return unseal(value)

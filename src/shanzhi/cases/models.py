@@ -4,6 +4,7 @@ from django.db import models
 
 from shanzhi.accounts.models import Unit, User
 from shanzhi.areas.models import Area
+from shanzhi.protection import SealedTextField
 
 
 class Source(models.TextChoices):
@@ -208,7 +209,8 @@ class Case(models.Model):
         related_name="reported_cases",
     )
     reporter_name = models.CharField("上报人", max_length=50, blank=True)
-    reporter_phone = models.CharField("联系电话", max_length=20, blank=True)
+    # Sealed at rest (shanzhi.protection); who sees it unmasked is the policy module's call.
+    reporter_phone = SealedTextField("联系电话", blank=True)
     priority = models.CharField(
         "优先级", max_length=10, choices=Priority.choices, default=Priority.NORMAL
     )
