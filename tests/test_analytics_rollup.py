@@ -18,7 +18,7 @@ from shanzhi import clock
 from shanzhi.analytics.measures import CASES, MEASURES
 from shanzhi.analytics.models import CaseDay, CaseDayKey
 from shanzhi.analytics.periods import period_parse
-from shanzhi.analytics.rollup import day_key
+from shanzhi.analytics.rollup import day_key, rollup_deferred
 from shanzhi.analytics.selectors import Scope, measure_values
 from shanzhi.cases import services
 from shanzhi.cases.models import Case, Source, State
@@ -206,4 +206,19 @@ def test_rebuild_repairs_a_damaged_rollup(world):
     }
     assert measure_values(source="rollup", **args) != measure_values(source="direct", **args)
     call_command("rollup", "rebuild")
+    assert measure_values(source="rollup", **args) == measure_values(source="direct", **args)
+
+
+def test_a_deferred_replay_leaves_the_rollup_to_one_rebuild_at_the_end(world):
+    args = {
+        "viewer": world.leader,
+        "keys": ["intake", "resolved", "late"],
+        "scope": Scope(),
+        "period": period_parse("2024-01-01..2026-12-31"),
+        "as_of": datetime(2027, 1, 1, tzinfo=SHANGHAI),
+    }
+    with rollup_deferred(street=world.street):
+        random_history(world, seed=11, count=30)
+        assert not CaseDay.objects.exists()
+    assert CaseDay.objects.exists()
     assert measure_values(source="rollup", **args) == measure_values(source="direct", **args)
