@@ -32,7 +32,7 @@ def fingerprint() -> str:
 
 def run_demo(*args: str) -> str:
     out = StringIO()
-    call_command("demo", "--no-cases", *args, stdout=out)
+    call_command("demo", "--no-cases", "--no-registry", *args, stdout=out)
     return out.getvalue()
 
 

@@ -61,6 +61,7 @@ class DemoAccount:
 class DemoStreet:
     street: Area
     rng: random.Random
+    seed: int  # later parts seed their own sequences from it, leaving `rng` to the grid's
     zones: list[Area] = field(default_factory=list)
     communities: list[Area] = field(default_factory=list)
     grids: list[Area] = field(default_factory=list)
@@ -260,7 +261,7 @@ def demo_build(*, spec: StreetSpec, seed: int, scale: str) -> DemoStreet:
     street = area_create(code=spec.code, name=spec.name, level=Level.STREET, parent=district)
     # A street's own sequence: adding a second street never changes the first one's data.
     rng = random.Random(f"shanzhi:{seed}:{spec.code}")  # noqa: S311 - demo data, not secrets
-    demo = DemoStreet(street=street, rng=rng)
+    demo = DemoStreet(street=street, rng=rng, seed=seed)
     names = _Names(demo.rng)
     _build_grid(demo, spec, SCALES[scale], names)
     _build_units(demo, spec)

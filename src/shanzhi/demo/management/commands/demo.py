@@ -7,9 +7,10 @@ from shanzhi.accounts.models import Role, RoleGrant, Unit
 from shanzhi.areas.models import Area
 from shanzhi.areas.selectors import area_level_counts
 from shanzhi.cases.models import CaseType, State
-from shanzhi.demo.cases import CaseYearReport, demo_cases, previous_year
+from shanzhi.demo.cases import CaseYearReport, RaisedCase, demo_cases, previous_year
 from shanzhi.demo.generator import DEMO_PASSWORD, SCALES, DemoAccount, DemoStreet, demo_build
 from shanzhi.demo.places import KNOWN_STREETS, StreetSpec
+from shanzhi.demo.registry import RegistryReport, demo_case_links, demo_registry
 from shanzhi.errors import DomainError
 
 # One account of each kind is enough to try every role; the rest follow the same pattern.
@@ -25,9 +26,9 @@ SHOWN_ROLES = (
 
 class Command(BaseCommand):
     help = (
-        "生成演示街道(网格、单位、人员与角色、事项清单)及其一年的事件,同一种子结果相同。"
-        "事件逐件经由真实的受理、交办、签收、办结、回访等业务操作生成,"
-        "完整规模约需数分钟;只要街道结构时用 --no-cases"
+        "生成演示街道(网格、单位、人员与角色、事项清单)、人房企事物登记及其一年的事件,"
+        "同一种子结果相同。事件逐件经由真实的受理、交办、签收、办结、回访等业务操作生成,"
+        "完整规模约需数分钟;只要街道结构时用 --no-registry --no-cases"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -50,7 +51,10 @@ class Command(BaseCommand):
             default=previous_year(),
             help="生成哪一年的事件,默认上一个完整年度",
         )
-        parser.add_argument("--no-cases", action="store_true", help="不生成事件,只建街道")
+        parser.add_argument("--no-cases", action="store_true", help="不生成事件")
+        parser.add_argument(
+            "--no-registry", action="store_true", help="不生成人房企事物登记和走访、核查"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         spec = self._spec(options)
@@ -77,15 +81,62 @@ class Command(BaseCommand):
             f"人员 {len(demo.accounts)} 名,"
             f"事项清单 {CaseType.objects.filter(street=demo.street).count()} 项"
         )
-        if not options["no_cases"]:
-            self._cases(demo, options["year"], options["scale"])
+        with_cases = not options["no_cases"]
+        raised: list[RaisedCase] = []
+        if not options["no_registry"]:
+            raised = self._registry(demo, options["year"], options["scale"], with_cases)
+        if with_cases:
+            self._cases(demo, options["year"], options["scale"], raised)
+            if not options["no_registry"]:
+                self._links(demo)
         self._print_accounts(demo.accounts)
 
-    def _cases(self, demo: DemoStreet, year: int, scale: str) -> None:
+    def _registry(
+        self, demo: DemoStreet, year: int, scale: str, with_cases: bool
+    ) -> list[RaisedCase]:
+        self.stdout.write("正在生成人房企事物登记、走访和核查……")
+        try:
+            report = demo_registry(
+                demo=demo,
+                year=year,
+                scale=scale,
+                raise_cases=with_cases,
+                progress=lambda line: self.stdout.write(line),
+            )
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        self._print_registry(report)
+        return report.raised
+
+    def _print_registry(self, report: RegistryReport) -> None:
+        self.stdout.write(self.style.SUCCESS(f"已生成人房企事物登记,用时 {report.seconds:.1f} 秒"))
+        self.stdout.write(
+            "、".join(f"{label} {count:,}" for label, count in report.counts.items())
+            + f";核查完成 {report.verified:,} 条"
+        )
+        tags = "、".join(f"{name} {count:,}" for name, count in report.tags.items())
+        self.stdout.write(f"人员标签:{tags}")
+        if report.raised:
+            self.stdout.write(f"走访中企业反映的问题 {len(report.raised)} 个,随事件一并转为诉求")
+
+    def _links(self, demo: DemoStreet) -> None:
+        report = demo_case_links(demo=demo)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已将 {report.cases:,} 件事件关联到 {report.links:,} 条登记记录,"
+                f"用时 {report.seconds:.1f} 秒"
+            )
+        )
+
+    def _cases(self, demo: DemoStreet, year: int, scale: str, raised: list[RaisedCase]) -> None:
         self.stdout.write(f"正在按真实流程生成{year}年的事件……")
         try:
             report = demo_cases(
-                demo=demo, year=year, scale=scale, progress=lambda line: self.stdout.write(line)
+                demo=demo,
+                year=year,
+                scale=scale,
+                progress=lambda line: self.stdout.write(line),
+                raised=raised,
             )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
