@@ -732,3 +732,20 @@ def can_import_somewhere(user: Any) -> bool:
         and grant.area.level in (Level.CITY, Level.DISTRICT, Level.STREET)
         for grant in active_grants(user)
     )
+
+
+def can_manage_ranking_rules(user: Any, street: Area | None) -> bool:
+    """比拼晾晒 rules: the platform's own (no street) are its administrators'; a street's copy is
+    also its street administrators'."""
+    if is_platform_admin(user):
+        return True
+    return street is not None and has_role(user, Role.ADMINISTRATOR, street)
+
+
+def ranking_rule_streets_for(user: Any) -> QuerySet[Area]:
+    """The streets whose own ranking rules the user may add and edit."""
+    if is_platform_admin(user):
+        return Area.objects.filter(level=Level.STREET)
+    return streets_visible_to(user).filter(
+        _paths_q(scope_paths(user, [Role.ADMINISTRATOR]), "path")
+    )

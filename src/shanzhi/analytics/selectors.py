@@ -93,9 +93,7 @@ class Scope:
         return "·".join(parts)
 
 
-def _visible_q(
-    viewer: Any, field_name: str = "area__path", roles: Iterable[str] | None = None
-) -> Q:
+def visible_q(viewer: Any, field_name: str = "area__path", roles: Iterable[str] | None = None) -> Q:
     """The viewer's part of the grid, as a condition on an area path."""
     if policy.is_platform_admin(viewer):
         return Q()
@@ -112,7 +110,7 @@ def _measures(keys: Iterable[str]) -> list[Measure]:
     return [MEASURES[key] for key in dict.fromkeys(keys)]
 
 
-def _measure_aggregate(measure: Measure, moment: datetime) -> Any:
+def measure_aggregate(measure: Measure, moment: datetime) -> Any:
     column = COLUMN_BY_KEY[measure.column]
     condition = column.q & measure.dims & when_q(measure.when, moment)
     if column.sum_of:
@@ -120,40 +118,52 @@ def _measure_aggregate(measure: Measure, moment: datetime) -> Any:
     return Count("pk", filter=condition)
 
 
-def _case_base(viewer: Any, scope: Scope) -> QuerySet[Case]:
-    return Case.objects.filter(_visible_q(viewer), scope.q())
+def case_base(viewer: Any, scope: Scope) -> QuerySet[Case]:
+    return Case.objects.filter(visible_q(viewer), scope.q())
 
 
 def _direct(
     measures: Sequence[Measure], cases: QuerySet[Case], period: Period, moment: datetime
 ) -> dict[str, int]:
     window = counted_between(period.start_at, min(period.end_at, moment))
-    aggregates = {f"m_{m.key}": _measure_aggregate(m, moment) for m in measures}
+    aggregates = {f"m_{m.key}": measure_aggregate(m, moment) for m in measures}
     values = cases.filter(window).aggregate(**aggregates)
     return {m.key: int(values[f"m_{m.key}"] or 0) for m in measures}
 
 
-def _rollup(
-    measures: Sequence[Measure], viewer: Any, scope: Scope, period: Period, moment: datetime
-) -> dict[str, int]:
-    """Whole days from the roll-up; the cases of the "as of" day itself, when the moment falls
-    inside it, directly (the rows cannot tell before from after within a day)."""
+def measure_values_grouped(
+    measures: Sequence[Measure],
+    *,
+    viewer: Any,
+    scope: Scope,
+    period: Period,
+    moment: datetime,
+    by: Sequence[str] = (),
+    annotations: dict[str, Any] | None = None,
+) -> dict[tuple[Any, ...], dict[str, int]]:
+    """Case measures per value of the lookups `by` (which a case and its roll-up row share, or
+    names in `annotations`); with no `by`, one group keyed ().
+
+    Whole days come from the roll-up; when the moment falls inside a day, that day's cases are
+    counted directly (the rows cannot tell before from after within a day). The breakdowns,
+    the rankings and every single figure go through here.
+    """
     day = timezone.localdate(moment)
     at_midnight = local_midnight(day) == moment
     rows = CaseDay.objects.filter(
-        _visible_q(viewer),
+        visible_q(viewer),
         scope.q(),
         count_day__gte=period.start,
         count_day__lt=min(period.end, day),
     )
     if not at_midnight:
         rows = rows.exclude(resolved_day=day).exclude(due_day=day)
-    aggregates = {
+    found: dict[tuple[Any, ...], dict[str, int]] = {}
+    summed = {
         f"m_{m.key}": Coalesce(Sum(m.column, filter=m.dims & when_q_days(m.when, day)), 0)
         for m in measures
     }
-    found = rows.aggregate(**aggregates)
-    values = {m.key: int(found[f"m_{m.key}"] or 0) for m in measures}
+    _add_grouped(found, rows, measures, by, annotations, summed)
     if not at_midnight:
         start, end = local_midnight(day), local_midnight(day + timedelta(days=1))
         touched = (
@@ -161,9 +171,41 @@ def _rollup(
             | Q(resolved_at__gte=start, resolved_at__lt=end)
             | Q(handle_due_at__gte=start, handle_due_at__lt=end)
         )
-        today = _direct(measures, _case_base(viewer, scope).filter(touched), period, moment)
-        values = {key: values[key] + today[key] for key in values}
-    return values
+        today = case_base(viewer, scope).filter(
+            touched, counted_between(period.start_at, min(period.end_at, moment))
+        )
+        counted = {f"m_{m.key}": measure_aggregate(m, moment) for m in measures}
+        _add_grouped(found, today, measures, by, annotations, counted)
+    return found
+
+
+def _add_grouped(
+    into: dict[tuple[Any, ...], dict[str, int]],
+    query: QuerySet[Any],
+    measures: Sequence[Measure],
+    by: Sequence[str],
+    annotations: dict[str, Any] | None,
+    aggregates: dict[str, Any],
+) -> None:
+    if annotations:
+        query = query.annotate(**annotations)
+    if by:
+        results = list(query.values(*by).order_by().annotate(**aggregates))
+    else:
+        results = [query.aggregate(**aggregates)]
+    for row in results:
+        group = into.setdefault(tuple(row[f] for f in by), {m.key: 0 for m in measures})
+        for m in measures:
+            group[m.key] += int(row[f"m_{m.key}"] or 0)
+
+
+def _rollup(
+    measures: Sequence[Measure], viewer: Any, scope: Scope, period: Period, moment: datetime
+) -> dict[str, int]:
+    grouped = measure_values_grouped(
+        measures, viewer=viewer, scope=scope, period=period, moment=moment
+    )
+    return grouped.get((), {m.key: 0 for m in measures})
 
 
 def _window(period: Period, moment: datetime) -> tuple[datetime, datetime]:
@@ -173,7 +215,7 @@ def _window(period: Period, moment: datetime) -> tuple[datetime, datetime]:
 def _supervised(viewer: Any, scope: Scope, period: Period, moment: datetime) -> int:
     lo, hi = _window(period, moment)
     return CaseAction.objects.filter(
-        _visible_q(viewer, "case__area__path"),
+        visible_q(viewer, "case__area__path"),
         scope.q(prefix="case__", unit_field="to_unit"),
         action="supervise",
         created_at__gte=lo,
@@ -186,7 +228,7 @@ def _registry(measure: Measure, viewer: Any, scope: Scope, period: Period, momen
     area = Q(area__path__startswith=scope.area.path) if scope.area is not None else Q()
     if measure.kind in (VERIFICATION_ITEMS, VERIFICATION_DONE):
         items = VerificationItem.objects.filter(
-            _visible_q(viewer, roles=policy.REGISTRY_ROLES),
+            visible_q(viewer, roles=policy.REGISTRY_ROLES),
             area,
             task__created_at__gte=lo,
             task__created_at__lt=hi,
@@ -223,7 +265,7 @@ def measure_values(
         if source == ROLLUP:
             values.update(_rollup(case_measures, viewer, scope, period, as_of))
         else:
-            values.update(_direct(case_measures, _case_base(viewer, scope), period, as_of))
+            values.update(_direct(case_measures, case_base(viewer, scope), period, as_of))
     for measure in measures:
         if measure.kind == SUPERVISION:
             values[measure.key] = _supervised(viewer, scope, period, as_of)
@@ -270,7 +312,7 @@ def _kpi(key: str | Kpi) -> Kpi:
     return KPIS[key]
 
 
-def _figure(
+def figure_of(
     kpi: Kpi, values: dict[str, int | None], scope: Scope, period: Period, as_of: datetime
 ) -> Figure:
     parts = [values[key] for key in kpi.measures]
@@ -306,7 +348,7 @@ def figures_compute(
     values = measure_values(
         viewer=viewer, keys=keys, scope=scope, period=period, as_of=moment, source=source
     )
-    return {kpi.key: _figure(kpi, values, scope, period, moment) for kpi in chosen}
+    return {kpi.key: figure_of(kpi, values, scope, period, moment) for kpi in chosen}
 
 
 def kpi_compute(
@@ -344,7 +386,7 @@ class Change:
         return self.earlier.baseline_used
 
 
-def _baseline_area(viewer: Any, scope: Scope) -> Area | None:
+def baseline_area(viewer: Any, scope: Scope) -> Area | None:
     if scope.area is not None:
         return scope.area
     roots = policy.scope_roots(viewer)
@@ -356,7 +398,7 @@ def baseline_for(*, viewer: Any, kpi: str | Kpi, scope: Scope, period: Period) -
     for a place (and optionally a channel) only, so a scope cut by unit or type has none."""
     if scope.unit or scope.case_type or scope.category:
         return None
-    area = _baseline_area(viewer, scope)
+    area = baseline_area(viewer, scope)
     if area is None or not policy.can_view_area(viewer, area):
         return None
     return Baseline.objects.filter(
@@ -442,7 +484,7 @@ def kpi_cases(
         keys = (key,)
     measures = _measures(keys)
     lo, hi = _window(period, moment)
-    visible = policy.cases_visible_to(viewer).filter(_visible_q(viewer))
+    visible = policy.cases_visible_to(viewer).filter(visible_q(viewer))
     condition = Q(pk__in=[])
     for measure in measures:
         if measure.kind == SUPERVISION:

@@ -10,13 +10,29 @@ from shanzhi.areas.models import Area
 from shanzhi.cases.models import Source
 from shanzhi.errors import DomainError, PermissionDenied
 
-from .measures import KPIS, PERCENT
-from .models import Baseline
+from .measures import KPIS, PERCENT, Kpi
+from .models import Baseline, BaselineAction, BaselineHistory
 from .periods import Period
 
 
 class BaselineError(DomainError):
     code = "invalid_baseline"
+
+
+def baseline_amount(definition: Kpi, value: Decimal | int | str) -> Decimal:
+    """An entered value of `definition` read and checked (a number, not negative, a percent
+    not over 100)."""
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise BaselineError(f"“{value}”不是有效的数值") from None
+    if not amount.is_finite() or amount < 0:
+        raise BaselineError("数值须为不小于0的数")
+    if amount >= Decimal("1e12"):
+        raise BaselineError("数值过大,请检查是否多填了位数")
+    if definition.unit == PERCENT and amount > 100:
+        raise BaselineError(f"“{definition.name}”是百分比,不能超过100")
+    return amount.quantize(Decimal("0.0001"))
 
 
 def baseline_enter(
@@ -39,14 +55,7 @@ def baseline_enter(
     definition = KPIS[kpi]
     if source and source not in Source.values:
         raise BaselineError(f"来源渠道“{source}”无效")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise BaselineError(f"“{value}”不是有效的数值") from None
-    if not amount.is_finite() or amount < 0:
-        raise BaselineError("数值须为不小于0的数")
-    if definition.unit == PERCENT and amount > 100:
-        raise BaselineError(f"“{definition.name}”是百分比,不能超过100")
+    amount = baseline_amount(definition, value)
     if period.end_at > clock.now():
         raise BaselineError("只能录入已经结束的期间的历史数据")
     if not note.strip():
@@ -61,7 +70,7 @@ def baseline_enter(
                 period_kind=period.kind,
                 period_start=period.start,
                 period_end=period.end,
-                value=amount.quantize(Decimal("0.0001")),
+                value=amount,
                 note=note.strip()[:200],
                 entered_by=actor,
                 entered_at=clock.now(),
@@ -70,3 +79,78 @@ def baseline_enter(
         raise BaselineError(
             f"{area.name}{period.label}的“{definition.name}”已录入,请勿重复录入"
         ) from None
+
+
+def _baseline_keep(
+    baseline: Baseline, *, action: str, actor: User, reason: str, new_value: Decimal | None
+) -> BaselineHistory:
+    return BaselineHistory.objects.create(
+        street_id=baseline.street_id,
+        area_id=baseline.area_id,
+        key=baseline.key,
+        source=baseline.source,
+        period_kind=baseline.period_kind,
+        period_start=baseline.period_start,
+        period_end=baseline.period_end,
+        value=baseline.value,
+        note=baseline.note,
+        entered_by_id=baseline.entered_by_id,
+        entered_at=baseline.entered_at,
+        action=action,
+        new_value=new_value,
+        reason=reason,
+        acted_by=actor,
+        acted_at=clock.now(),
+    )
+
+
+def _baseline_locked(actor: User, baseline: Baseline, reason: str) -> tuple[Baseline, str]:
+    if not policy.can_enter_baseline(actor, baseline.area):
+        raise PermissionDenied("无权修改该辖区的历史基数")
+    if not reason.strip():
+        raise BaselineError("请说明更正或撤回的理由")
+    current = Baseline.objects.select_for_update().filter(pk=baseline.pk).first()
+    if current is None:
+        raise BaselineError("该历史基数已被撤回,请刷新后查看")
+    return current, reason.strip()[:200]
+
+
+def baseline_correct(
+    *,
+    actor: User,
+    baseline: Baseline,
+    value: Decimal | int | str,
+    note: str,
+    reason: str,
+) -> Baseline:
+    """Replace an entered figure with a corrected one; what it was stays in the history."""
+    checked = baseline_amount(KPIS[baseline.key], value)
+    if not note.strip():
+        raise BaselineError("请说明数据来源,例如“2024年工作总结”")
+    with transaction.atomic():
+        current, why = _baseline_locked(actor, baseline, reason)
+        _baseline_keep(
+            current,
+            action=BaselineAction.CORRECTED,
+            actor=actor,
+            reason=why,
+            new_value=checked,
+        )
+        current.value = checked
+        current.note = note.strip()[:200]
+        current.entered_by = actor
+        current.entered_at = clock.now()
+        current.save(update_fields=["value", "note", "entered_by", "entered_at"])
+        return current
+
+
+def baseline_withdraw(*, actor: User, baseline: Baseline, reason: str) -> BaselineHistory:
+    """Take an entered figure out of use (同比 counts again, or shows nothing); the figure is
+    kept in the history with who withdrew it and why."""
+    with transaction.atomic():
+        current, why = _baseline_locked(actor, baseline, reason)
+        kept = _baseline_keep(
+            current, action=BaselineAction.WITHDRAWN, actor=actor, reason=why, new_value=None
+        )
+        current.delete()
+    return kept

@@ -5,7 +5,7 @@ from typing import Any
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 
-from . import cases, catalogue, errors, registry
+from . import cases, catalogue, errors, figures, registry
 from .auth import TokenAuth
 
 STATUS_TEXT = {
@@ -53,4 +53,5 @@ api = ShanzhiApi(
 api.add_router("", cases.router)
 api.add_router("", catalogue.router)
 api.add_router("", registry.router)
+api.add_router("", figures.router)
 errors.register(api)

@@ -1,0 +1,451 @@
+"""Figures broken down by group — child areas, categories, units, days/weeks/months — for the
+dashboard, rankings and reports.
+
+Each breakdown reads the daily roll-up in ONE grouped query (plus, while the period runs, one
+grouped direct query for the cases touched on the "as of" day, exactly as `selectors` does for a
+single figure), and each of its rows equals `figures_compute(scope=<the row's scope>,
+period=<the row's period>)`: the row carries that scope and period, so its numbers click
+through to `kpi_cases` with the same arguments. Tests hold every row to the direct count.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from shanzhi import clock, policy
+from shanzhi.accounts.models import Unit
+from shanzhi.areas.models import Area
+from shanzhi.cases.models import Case, CaseCategory
+from shanzhi.errors import DomainError
+
+from .measures import CASES, KPIS, MEASURES, SUPERVISION, Kpi, Measure, when_q_days
+from .models import Baseline, CaseDay
+from .periods import DAY, MONTH, WEEK, Period
+from .selectors import (
+    YEAR_AGO,
+    Change,
+    Figure,
+    Scope,
+    baseline_area,
+    default_as_of,
+    figure_of,
+    figures_compute,
+    kpi_cases,
+    measure_values_grouped,
+    visible_q,
+)
+
+Values = dict[str, int]
+GRAINS = (DAY, WEEK, MONTH)
+# A trend per day up to this many days, per month beyond.
+DAILY_UP_TO = 62
+
+
+@dataclass(frozen=True)
+class Row:
+    """One group of a breakdown: its figures, and the scope and period they were counted for."""
+
+    key: str  # what identifies the group in a URL: area code, category or unit id, period code
+    label: str
+    scope: Scope
+    period: Period
+    figures: dict[str, Figure]
+
+    def value(self, kpi: str) -> Decimal | None:
+        return self.figures[kpi].value
+
+
+def _case_kpis(kpis: Iterable[str | Kpi]) -> list[Kpi]:
+    chosen = []
+    for item in kpis:
+        kpi = item if isinstance(item, Kpi) else KPIS.get(item)
+        if kpi is None:
+            raise DomainError(f"没有名为“{item}”的指标")
+        if any(MEASURES[key].kind != CASES for key in kpi.measures):
+            raise DomainError(f"“{kpi.name}”不是按事件统计的指标,不能分组")
+        chosen.append(kpi)
+    return chosen
+
+
+def _measures_of(kpis: Sequence[Kpi]) -> list[Measure]:
+    return [MEASURES[key] for key in dict.fromkeys(k for kpi in kpis for k in kpi.measures)]
+
+
+def _add(into: dict[Any, Values], key: Any, values: Values) -> None:
+    found = into.setdefault(key, dict.fromkeys(values, 0))
+    for name, value in values.items():
+        found[name] += value
+
+
+def _grouped(
+    measures: Sequence[Measure],
+    viewer: Any,
+    scope: Scope,
+    period: Period,
+    moment: datetime,
+    fields: Sequence[str],
+) -> dict[tuple[Any, ...], Values]:
+    return measure_values_grouped(
+        measures, viewer=viewer, scope=scope, period=period, moment=moment, by=fields
+    )
+
+
+def _rows_from(
+    groups: Sequence[tuple[str, str, Scope]],
+    values: dict[str, Values],
+    kpis: Sequence[Kpi],
+    measures: Sequence[Measure],
+    period: Period,
+    moment: datetime,
+) -> list[Row]:
+    empty = {m.key: 0 for m in measures}
+    rows = []
+    for key, label, scope in groups:
+        found: dict[str, int | None] = dict(values.get(key, empty))
+        figures = {kpi.key: figure_of(kpi, found, scope, period, moment) for kpi in kpis}
+        rows.append(Row(key, label, scope, period, figures))
+    return rows
+
+
+def _has_data(row: Row) -> bool:
+    return any(f.numerator or f.denominator for f in row.figures.values())
+
+
+# By place, category and unit ----------------------------------------------------------------
+
+
+def child_areas(*, viewer: Any, area: Area | None) -> list[Area]:
+    """The nodes one level below `area` the viewer may see; below their scope roots for None."""
+    if area is None:
+        return policy.scope_roots(viewer)
+    return list(policy.areas_visible_to(viewer).filter(parent=area).order_by("code"))
+
+
+def breakdown_by_area(
+    *,
+    viewer: Any,
+    kpis: Iterable[str | Kpi],
+    scope: Scope | None = None,
+    period: Period,
+    as_of: datetime | None = None,
+) -> list[Row]:
+    """A row for each child of `scope.area` (every child, with or without cases)."""
+    scope = scope or Scope()
+    chosen = _case_kpis(kpis)
+    measures = _measures_of(chosen)
+    moment = as_of or default_as_of(period)
+    children = child_areas(viewer=viewer, area=scope.area)
+    found = _grouped(measures, viewer, scope, period, moment, ["area__path"])
+    # The roll-up is keyed by the case's own node; fold each into the child above it.
+    by_child: dict[Any, Values] = {}
+    for (path,), values in found.items():
+        for child in children:
+            if path.startswith(child.path):
+                _add(by_child, child.code, values)
+                break
+    groups = [(c.code, c.name, replace(scope, area=c)) for c in children]
+    return _rows_from(groups, by_child, chosen, measures, period, moment)
+
+
+def breakdown_by_category(
+    *,
+    viewer: Any,
+    kpis: Iterable[str | Kpi],
+    scope: Scope | None = None,
+    period: Period,
+    as_of: datetime | None = None,
+) -> list[Row]:
+    """A row for each 大类 with cases (a 大类 includes its 小类), most cases first. Below a
+    chosen category, a row for each of its 小类."""
+    scope = scope or Scope()
+    chosen = _case_kpis(kpis)
+    measures = _measures_of(chosen)
+    moment = as_of or default_as_of(period)
+    fields = ["case_type__category", "case_type__category__parent"]
+    found = _grouped(measures, viewer, scope, period, moment, fields)
+    folded: dict[Any, Values] = {}
+    for (category, parent), values in found.items():
+        if category is None:
+            continue  # merged or rejected reports without a type: no category to count under
+        if scope.category is not None and category == scope.category.pk:
+            top = category
+        else:
+            top = parent if scope.category is None and parent is not None else category
+        _add(folded, top, values)
+    names = CaseCategory.objects.in_bulk(list(folded))
+    groups = [
+        (str(pk), names[pk].name, replace(scope, category=names[pk]))
+        for pk in folded
+        if pk in names
+    ]
+    rows = _rows_from(
+        groups, {str(k): v for k, v in folded.items()}, chosen, measures, period, moment
+    )
+    return _largest_first([r for r in rows if _has_data(r)])
+
+
+def breakdown_by_unit(
+    *,
+    viewer: Any,
+    kpis: Iterable[str | Kpi],
+    scope: Scope | None = None,
+    period: Period,
+    as_of: datetime | None = None,
+) -> list[Row]:
+    """A row for each handling unit with cases, most cases first (cases never dispatched have
+    no unit and no row)."""
+    scope = scope or Scope()
+    chosen = _case_kpis(kpis)
+    measures = _measures_of(chosen)
+    moment = as_of or default_as_of(period)
+    found = _grouped(measures, viewer, scope, period, moment, ["unit"])
+    values = {str(unit): v for (unit,), v in found.items() if unit is not None}
+    units = Unit.objects.in_bulk([int(pk) for pk in values])
+    groups = [(str(pk), unit.name, replace(scope, unit=unit)) for pk, unit in units.items()]
+    rows = _rows_from(groups, values, chosen, measures, period, moment)
+    return _largest_first([r for r in rows if _has_data(r)])
+
+
+def _largest_first(rows: list[Row]) -> list[Row]:
+    def size(row: Row) -> tuple[int, str]:
+        first = next(iter(row.figures.values()))
+        return (-(first.denominator or first.numerator or 0), row.label)
+
+    return sorted(rows, key=size)
+
+
+# Over time ---------------------------------------------------------------------------------
+
+
+def trend_grain(period: Period) -> str:
+    return DAY if period.days <= DAILY_UP_TO else MONTH
+
+
+def _bucket_start(day: date, grain: str) -> date:
+    if grain == DAY:
+        return day
+    if grain == WEEK:
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def _next_bucket(start: date, grain: str) -> date:
+    if grain == DAY:
+        return start + timedelta(days=1)
+    if grain == WEEK:
+        return start + timedelta(days=7)
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def trend_periods(period: Period, grain: str) -> list[Period]:
+    """The days, weeks or months of `period`, the first and last cut to it (a cut one is a
+    range: its code and label say so)."""
+    if grain not in GRAINS:
+        raise DomainError("趋势只能按日、周或月")
+    buckets = []
+    start = period.start
+    while start < period.end:
+        whole_start = _bucket_start(start, grain)
+        end = min(_next_bucket(whole_start, grain), period.end)
+        whole = whole_start == start and end == _next_bucket(whole_start, grain)
+        if whole and grain == DAY:
+            buckets.append(Period.day(start))
+        elif whole and grain == WEEK:
+            iso = start.isocalendar()
+            buckets.append(Period.week(iso.year, iso.week))
+        elif whole:
+            buckets.append(Period.month(start.year, start.month))
+        else:
+            buckets.append(Period.between(start, end - timedelta(days=1)))
+        start = end
+    return buckets
+
+
+def breakdown_by_time(
+    *,
+    viewer: Any,
+    kpis: Iterable[str | Kpi],
+    scope: Scope | None = None,
+    period: Period,
+    grain: str = "",
+    now: datetime | None = None,
+) -> list[Row]:
+    """A row per day, week or month of `period` that has begun, each counted as of its own
+    default moment (its end once over, now while it runs) — the figure that bucket's own page
+    and case list show. The buckets that are over come from one roll-up query; the running one,
+    if any, through `figures_compute`."""
+    scope = scope or Scope()
+    chosen = _case_kpis(kpis)
+    measures = _measures_of(chosen)
+    now = now or clock.now()
+    buckets = [b for b in trend_periods(period, grain or trend_grain(period)) if b.start_at <= now]
+    over = [b for b in buckets if b.end_at <= now]
+    running = [b for b in buckets if b.end_at > now]
+    rows_out: list[Row] = []
+    if over:
+        rows = CaseDay.objects.filter(
+            visible_q(viewer),
+            scope.q(),
+            count_day__gte=over[0].start,
+            count_day__lt=over[-1].end,
+        )
+        # One aggregate per bucket and measure, each with the bucket's own "as of" day.
+        aggregates = {
+            f"b{i}_{m.key}": Coalesce(
+                Sum(
+                    m.column,
+                    filter=Q(count_day__gte=b.start, count_day__lt=b.end)
+                    & m.dims
+                    & when_q_days(m.when, b.end),
+                ),
+                0,
+            )
+            for i, b in enumerate(over)
+            for m in measures
+        }
+        found = rows.aggregate(**aggregates)
+        for i, b in enumerate(over):
+            values: dict[str, int | None] = {m.key: int(found[f"b{i}_{m.key}"]) for m in measures}
+            figures = {kpi.key: figure_of(kpi, values, scope, b, b.end_at) for kpi in chosen}
+            rows_out.append(Row(b.code, b.label, scope, b, figures))
+    for b in running:
+        figures = figures_compute(
+            viewer=viewer, kpis=chosen, scope=scope, period=b, as_of=b.as_of(now)
+        )
+        rows_out.append(Row(b.code, b.label, scope, b, figures))
+    return rows_out
+
+
+# 同比 for several KPIs at once -------------------------------------------------------------
+
+
+def changes_compute(
+    *,
+    viewer: Any,
+    current: dict[str, Figure],
+    scope: Scope | None = None,
+    period: Period,
+) -> dict[str, Change]:
+    """同比 of figures already counted by `figures_compute`, by the rule of `kpi_compare` (an
+    entered baseline wins over the count), in two queries for all of them instead of three per
+    KPI: the year-ago figures in one pass, the baselines in one."""
+    scope = scope or Scope()
+    if not current:
+        return {}
+    earlier_period = period.year_ago()
+    moment = next(iter(current.values())).as_of
+    earlier = figures_compute(
+        viewer=viewer,
+        kpis=[f.kpi for f in current.values()],
+        scope=scope,
+        period=earlier_period,
+        as_of=period.matching_moment(earlier_period, moment),
+    )
+    baselines: dict[str, Baseline] = {}
+    area = baseline_area(viewer, scope)
+    if (
+        not (scope.unit or scope.case_type or scope.category)
+        and area is not None
+        and policy.can_view_area(viewer, area)
+    ):
+        for entered in Baseline.objects.filter(
+            area=area,
+            key__in=list(current),
+            source=scope.source,
+            period_start=earlier_period.start,
+            period_end=earlier_period.end,
+        ):
+            baselines.setdefault(entered.key, entered)
+    changes = {}
+    for key, figure in current.items():
+        before = earlier[key]
+        baseline = baselines.get(key)
+        if baseline is not None:
+            before = Figure(
+                figure.kpi,
+                scope,
+                earlier_period,
+                earlier_period.end_at,
+                baseline.value,
+                None,
+                baseline=baseline,
+                note=f"录入数:{baseline.note}",
+            )
+        ratio = None
+        if figure.value is not None and before.has_data and before.value:
+            ratio = (figure.value - before.value) * 100 / before.value
+        changes[key] = Change(YEAR_AGO, figure, before, ratio)
+    return changes
+
+
+# Numbers made of two measures (a difference), with the cases behind them --------------------
+
+
+@dataclass(frozen=True)
+class Derived:
+    key: str
+    name: str
+    whole: str  # measure key
+    minus: tuple[str, ...]  # measure keys, each a part of `whole`
+
+
+DERIVED: dict[str, Derived] = {
+    d.key: d
+    for d in [
+        Derived("unsatisfied", "不满意件数", "called_back", ("satisfied", "basically")),
+        Derived("not_called_back", "未回访件数", "reachable", ("called_back",)),
+    ]
+}
+
+
+def derived_value(derived: Derived, values: dict[str, int | None]) -> int:
+    return (values[derived.whole] or 0) - sum(values[k] or 0 for k in derived.minus)
+
+
+def figure_cases(
+    *,
+    viewer: Any,
+    key: str,
+    scope: Scope | None = None,
+    period: Period,
+    as_of: datetime | None = None,
+    part: str = "numerator",
+) -> QuerySet[Case]:
+    """`kpi_cases`, and also the cases of a `DERIVED` number (the whole less its parts)."""
+    derived = DERIVED.get(key)
+    if derived is None:
+        return kpi_cases(viewer=viewer, key=key, scope=scope, period=period, as_of=as_of, part=part)
+    moment = as_of or default_as_of(period)
+    whole = kpi_cases(viewer=viewer, key=derived.whole, scope=scope, period=period, as_of=moment)
+    for key_minus in derived.minus:
+        parts = kpi_cases(viewer=viewer, key=key_minus, scope=scope, period=period, as_of=moment)
+        whole = whole.exclude(pk__in=parts.values("pk"))
+    return whole
+
+
+def figure_name(key: str, part: str = "numerator") -> str:
+    """What a click-through list counts, in the words of the figure: "办结量", "超期数"."""
+    if key in DERIVED:
+        return DERIVED[key].name
+    if key in KPIS:
+        kpi = KPIS[key]
+        if not kpi.denominator:
+            return kpi.name
+        keys = kpi.denominator if part == "denominator" else kpi.numerator
+        return "与".join(MEASURES[k].name for k in keys)
+    if key in MEASURES:
+        return MEASURES[key].name
+    raise DomainError(f"没有名为“{key}”的指标")
+
+
+def figure_known(key: str) -> bool:
+    """Whether `key` names a number whose cases can be listed."""
+    if key in DERIVED:
+        return True
+    measures = KPIS[key].measures if key in KPIS else (key,) if key in MEASURES else ()
+    return bool(measures) and all(MEASURES[k].kind in (CASES, SUPERVISION) for k in measures)
