@@ -9,12 +9,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from shanzhi import policy
 from shanzhi.accounts.models import Unit, User
+from shanzhi.analytics.breakdowns import DERIVED, figure_known, figure_name
+from shanzhi.analytics.measures import KPIS, MEASURES
+from shanzhi.analytics.periods import Period, PeriodError, period_parse
+from shanzhi.analytics.selectors import Scope
 from shanzhi.areas.models import Area, Level
 from shanzhi.cases.models import (
     OPEN_STATES,
@@ -121,9 +125,12 @@ class CaseFilterForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         streets = policy.streets_visible_to(user)
-        # Microgrids are too many for a select; their grid's subtree covers them.
+        # Microgrids are too many for a select; their grid's subtree covers them. One named in
+        # the query (a figure's click-through below a grid) is offered too.
+        areas = policy.areas_visible_to(user)
+        chosen = str(self.data.get("area") or "") if self.is_bound else ""
         self.fields["area"] = AreaChoiceField(
-            policy.areas_visible_to(user).exclude(level=Level.MICROGRID),
+            areas.filter(~Q(level=Level.MICROGRID) | Q(code=chosen)),
             label="辖区(含下级)",
             required=False,
             empty_label="全部辖区",
@@ -182,6 +189,60 @@ class CaseFilterForm(forms.Form):
             # The end date counts whole: up to the start of the day after it.
             reported_to=_start_of(end + timedelta(days=1)) if end else None,
         )
+
+
+# A figure's click-through -------------------------------------------------------------------------
+
+
+class FigureForm(forms.Form):
+    """kpi / part / period of a link from a figure (dashboard, report) to the cases it counts.
+    The place, category, unit, type and channel come from the case filters, as the figure's
+    scope."""
+
+    kpi = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    part = forms.ChoiceField(
+        required=False,
+        choices=[("", ""), ("numerator", "分子"), ("denominator", "分母")],
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": "指标链接的 part 只能是 numerator 或 denominator"},
+    )
+    period = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    @property
+    def wanted(self) -> bool:
+        return bool(self.data.get("kpi"))
+
+    def clean_kpi(self) -> str:
+        key = self.cleaned_data.get("kpi") or ""
+        if key and key not in KPIS and key not in MEASURES and key not in DERIVED:
+            raise forms.ValidationError(f"没有名为“{key}”的指标")
+        if key and not figure_known(key):
+            raise forms.ValidationError(f"“{figure_name(key)}”统计的不是事件,没有对应的事件列表")
+        return key
+
+    def clean_period(self) -> Period | None:
+        text = self.cleaned_data.get("period") or ""
+        if not self.data.get("kpi"):
+            return None
+        if not text:
+            raise forms.ValidationError("指标链接缺少期间")
+        try:
+            return period_parse(text)
+        except PeriodError as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+    def scope(self, filters: "CaseFilterForm") -> Scope:
+        data = filters.cleaned_data
+        return Scope(
+            area=data.get("area"),
+            unit=data.get("unit"),
+            case_type=data.get("case_type"),
+            category=data.get("category"),
+            source=data.get("source") or "",
+        )
+
+    def error_text(self) -> str:
+        return ";".join(str(e) for errors in self.errors.values() for e in errors)
 
 
 # The action panel ------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from shanzhi import clock, policy
 from shanzhi.accounts.models import User
+from shanzhi.analytics.breakdowns import figure_cases, figure_name
 from shanzhi.cases.inbox import notification_mark_read
 from shanzhi.cases.models import (
     OPEN_STATES,
@@ -46,7 +47,7 @@ from shanzhi.masking import mask_phone
 from shanzhi.registry.models import LINKED_KINDS, CaseLink
 from shanzhi.registry.services import case_link_add
 
-from .forms_cases import ActionForm, CaseFilterForm
+from .forms_cases import ActionForm, CaseFilterForm, FigureForm
 from .forms_registry import KIND_LABELS, CaseLinkForm
 
 PAGE_SIZE = 20
@@ -208,17 +209,55 @@ def cases(request: HttpRequest) -> HttpResponse:
     """/cases/: every case the user may see, narrowed by the filters; htmx gets the results."""
     form = CaseFilterForm(request.GET, user=signed_in(request))
     form.is_valid()  # the fields that pass narrow the list; the others show their error
+    listed = case_list(user=request.user, filters=form.filters())
+    figure_form = FigureForm(request.GET)
+    figure = None
+    if figure_form.wanted:
+        figure = _figure_banner(request, form, figure_form)
+        if figure["cases"] is not None:
+            listed = listed.filter(pk__in=figure["cases"].values("pk"))
     pager = paginate(
         request,
-        case_list(user=request.user, filters=form.filters()),
+        listed,
         url=reverse("case_list"),
         fragment_url=reverse("case_list"),
         target="#case-results",
     )
-    context = {"form": form, "pager": pager, "case_rows": case_rows(pager["page"].object_list)}
+    context = {
+        "form": form,
+        "figure_form": figure_form,
+        "figure": figure,
+        "pager": pager,
+        "case_rows": case_rows(pager["page"].object_list),
+    }
     if is_htmx(request):
         return render(request, "web/cases/_results.html", context)
     return render(request, "web/cases/list.html", context)
+
+
+def _figure_banner(
+    request: HttpRequest, form: CaseFilterForm, figure_form: FigureForm
+) -> dict[str, Any]:
+    """The figure a link came from: its cases (exactly `kpi_cases`), name and count."""
+    if not figure_form.is_valid() or any(
+        name in form.errors for name in ("area", "unit", "case_type", "category", "source")
+    ):
+        return {"cases": None, "error": figure_form.error_text() or "指标链接的辖区或分类有误"}
+    data = figure_form.cleaned_data
+    scope = figure_form.scope(form)
+    key, part = data["kpi"], data.get("part") or "numerator"
+    try:
+        cases = figure_cases(
+            viewer=request.user, key=key, scope=scope, period=data["period"], part=part
+        )
+    except DomainError as exc:
+        return {"cases": None, "error": exc.message}
+    return {
+        "cases": cases,
+        "error": "",
+        "label": f"{data['period'].label} {scope.label} {figure_name(key, part)}",
+        "count": cases.count(),
+    }
 
 
 # The case detail ------------------------------------------------------------------------------
