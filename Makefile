@@ -26,7 +26,7 @@ run: install
 	$(BIN)/gunicorn shanzhi.wsgi:application --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
 chromium:
-	@bash scripts/ensure-chromium.sh
+	@bash scripts/ensure-system-packages.sh
 
 lint: install
 	$(BIN)/ruff check src tests
@@ -35,14 +35,21 @@ lint: install
 typecheck: install
 	$(BIN)/mypy src
 
-# The suite runs on PostgreSQL when DATABASE_URL points at one, and always on SQLite.
+# The suite runs on PostgreSQL when DATABASE_URL points at one, and always on SQLite; the two
+# runs go side by side (each is one process) and their reports are printed one after the other.
 pytest: install chromium
 	@if [ -n "$$DATABASE_URL" ]; then \
-		echo "== pytest on $$DATABASE_URL"; \
-		$(BIN)/pytest -q || exit 1; \
+		echo "== pytest on $$DATABASE_URL and on SQLite, side by side"; \
+		$(BIN)/pytest -q -p no:cacheprovider > $(VENV)/pytest-postgresql.log 2>&1 & pg=$$!; \
+		env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider > $(VENV)/pytest-sqlite.log 2>&1; lite=$$?; \
+		wait $$pg; pgrc=$$?; \
+		echo "== pytest on PostgreSQL"; cat $(VENV)/pytest-postgresql.log; \
+		echo "== pytest on SQLite"; cat $(VENV)/pytest-sqlite.log; \
+		[ $$pgrc -eq 0 ] && [ $$lite -eq 0 ]; \
+	else \
+		echo "== pytest on SQLite"; \
+		$(BIN)/pytest -q -p no:cacheprovider; \
 	fi
-	@echo "== pytest on SQLite"
-	env -u DATABASE_URL $(BIN)/pytest -q
 
 test: lint typecheck pytest
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "shanzhi.cases",
     "shanzhi.registry",
     "shanzhi.analytics",
+    "shanzhi.reports",
     "shanzhi.api",
     "shanzhi.open311",
     "shanzhi.demo",
@@ -112,6 +113,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     if DATABASES["default"]["NAME"] != ":memory:":
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The figures' aggregates carry hundreds of filtered sums; PostgreSQL's JIT spends longer
+    # compiling them than running them (measured by benchmarks/figures.py).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

@@ -18,5 +18,8 @@ urlpatterns = [
     path("registry/", include("shanzhi.web.urls_registry")),
     path("registry/", include("shanzhi.web.urls_registry_io")),
     path("field/", include("shanzhi.web.urls_field_registry")),
+    path("reports/", include("shanzhi.web.urls_reports")),
+    path("dashboard/", include("shanzhi.web.urls_dashboard")),
+    path("figures/", include("shanzhi.web.urls_figures")),
     path("", include("shanzhi.web.urls")),
 ]

@@ -1,0 +1,93 @@
+"""The report's charts as PNG images (matplotlib, no display).
+
+Chinese labels need a CJK font. Without one the charts are drawn with numbers only — months as
+1–12, categories by their row number in the table beside them — never with empty boxes.
+"""
+
+import io
+from functools import cache
+
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+
+from .compose import Chart
+
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "PingFang SC",
+    "Microsoft YaHei",
+    "SimHei",
+    "AR PL UMing CN",
+)
+COLOURS = ("#2f6fb0", "#e08a2c")
+
+
+# File names of the fonts above, for system fonts installed after matplotlib cached its list.
+CJK_FILE_HINTS = ("cjk", "sourcehan", "wqy", "pingfang", "msyh", "simhei", "uming")
+
+
+def _installed() -> set[str]:
+    return {entry.name for entry in font_manager.fontManager.ttflist}
+
+
+@cache
+def cjk_font() -> str:
+    """The first installed font that writes Chinese, or "" when there is none."""
+    found = next((name for name in CJK_FONTS if name in _installed()), "")
+    if not found:
+        # matplotlib keeps the font list it saw first; a font installed since is added here.
+        for path in font_manager.findSystemFonts():
+            if any(hint in path.lower() for hint in CJK_FILE_HINTS):
+                font_manager.fontManager.addfont(path)
+        found = next((name for name in CJK_FONTS if name in _installed()), "")
+    return found
+
+
+def chart_png(chart: Chart, *, font: str | None = None) -> bytes:
+    """The chart drawn as a PNG; `font` "" forces the number-only drawing."""
+    font = cjk_font() if font is None else font
+    # The object API, not pyplot: no global figure state, safe in a threaded web server.
+    figure = Figure(figsize=(6.4, 3.2), dpi=150)
+    axes = figure.subplots()
+    positions = list(range(len(chart.labels)))
+    if chart.key == "trend":
+        (first_name, first), *rest = chart.series
+        axes.bar(positions, first, color=COLOURS[0], label=first_name)
+        for (name, values), colour in zip(rest, COLOURS[1:], strict=False):
+            axes.plot(positions, values, color=colour, marker="o", label=name)
+        axes.set_xticks(positions, chart.labels)
+        if font:
+            axes.set_xlabel("月份", fontfamily=font)
+            axes.legend(prop={"family": font}, frameon=False)
+    else:
+        (_, values), *_ = chart.series
+        axes.bar(positions, values, color=COLOURS[0])
+        if font:
+            axes.set_xticks(positions, chart.labels, fontfamily=font, rotation=30, ha="right")
+        else:
+            axes.set_xticks(positions, [str(i + 1) for i in positions])
+    axes.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def chart_caption(chart: Chart, number: int, *, font: str | None = None) -> str:
+    """图N and the title; without a CJK font, also how to read the bare numbers."""
+    font = cjk_font() if font is None else font
+    caption = f"图{number} {chart.title}"
+    if chart.key == "trend":
+        names = "、".join(name for name, _ in chart.series)
+        if not font:
+            caption += f"(横轴为月份;柱为{chart.series[0][0]}"
+            caption += f",折线为{chart.series[1][0]})" if len(chart.series) > 1 else ")"
+        else:
+            caption += f"({names})"
+    elif not font and chart.note:
+        caption += f"(横轴{chart.note})"
+    return caption
