@@ -15,6 +15,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "can_use_oversight": policy.can_use_oversight(user),
         "can_use_registry": policy.can_use_registry(user),
         "can_use_field_pages": policy.can_use_field_pages(user),
-        "can_read_access_logs": policy.can_read_access_logs(user),
-        "can_import": policy.can_import_somewhere(user),
+        "can_view_figures": policy.can_view_figures(user),
     }

@@ -127,7 +127,7 @@ def registry_home(request: HttpRequest) -> HttpResponse:
     ]
     context = {
         "counts": counts,
-        "can_import": _somewhere(user, policy.can_import_at),
+        "can_import": policy.can_import_somewhere(user),
         "reads_access_logs": policy.can_read_access_logs(user),
     }
     return render(request, "web/registry/home.html", context)
@@ -153,11 +153,7 @@ def registry_list(request: HttpRequest, kind: str) -> HttpResponse:
         "pager": pager,
         "records": pager["page"].object_list,
         **export_context(request, kind, filters),
-        "can_import": (
-            policy.can_import_at(user, filters.area)
-            if filters.area is not None
-            else _somewhere(user, policy.can_import_at)
-        ),
+        "can_import": policy.can_import_somewhere(user),
         "can_create": may_edit_records(user),
     }
     if is_htmx(request):
