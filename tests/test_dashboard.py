@@ -388,3 +388,10 @@ def test_query_counts_of_the_shell_and_each_panel(client, year, django_assert_ma
     params = {"kpi": "resolution_rate", "period": "2025", "area": year.street.code}
     with django_assert_max_num_queries(12):
         client.get(reverse("case_list"), params)
+
+
+def test_before_this_year_has_cases_the_latest_year_with_cases_is_shown(client, year):
+    client.force_login(year.leader)
+    with clock.acting_at(datetime(2026, 3, 1, tzinfo=SHANGHAI)):
+        response = client.get(reverse("dashboard"))
+    assert response.context["choice"].period.code == "2025"

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -533,3 +533,13 @@ def residents_visited_by_tag(
 def kpi_catalogue() -> list[Kpi]:
     """Every KPI with its name, unit, direction and definition, for pages that explain them."""
     return list(KPIS.values())
+
+
+def default_year(*, viewer: Any) -> Period:
+    """The year pages open on: this one; until it has cases in the viewer's scope, the latest
+    year that has (a deployment's imported past, the demo's 2025)."""
+    year = clock.now().year
+    latest = policy.cases_visible_to(viewer).aggregate(last=Max("accepted_at"))["last"]
+    if latest is not None and timezone.localtime(latest).year < year:
+        year = timezone.localtime(latest).year
+    return Period.year(year)

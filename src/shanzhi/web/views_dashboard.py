@@ -36,7 +36,13 @@ from shanzhi.analytics.breakdowns import (
 )
 from shanzhi.analytics.measures import KPIS
 from shanzhi.analytics.periods import DAY, MONTH, WEEK, Period, PeriodError, period_parse
-from shanzhi.analytics.selectors import Scope, default_as_of, figures_compute, measure_values
+from shanzhi.analytics.selectors import (
+    Scope,
+    default_as_of,
+    default_year,
+    figures_compute,
+    measure_values,
+)
 from shanzhi.areas.models import Area, Level
 from shanzhi.errors import NotFound
 
@@ -94,12 +100,14 @@ def choice_from(request: HttpRequest) -> Choice:
     first, last = request.GET.get("from", "").strip(), request.GET.get("to", "").strip()
     if first and last:
         text = f"{first}..{last}"
-    period = Period.year(clock.now().year)
+    period = None
     if text:
         try:
             period = period_parse(text)
         except PeriodError as exc:
             errors.append(exc.message)
+    if period is None:
+        period = default_year(viewer=viewer)
     area = _default_area(viewer)
     code = request.GET.get("area", "").strip()
     if code:

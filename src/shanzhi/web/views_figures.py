@@ -32,6 +32,7 @@ from shanzhi.analytics.rankings import (
     red_list,
     rules_for,
 )
+from shanzhi.analytics.selectors import default_year
 from shanzhi.analytics.services import baseline_correct, baseline_enter, baseline_withdraw
 from shanzhi.areas.models import Level
 from shanzhi.cases.models import Source
@@ -114,7 +115,7 @@ def _ranking_form(request: HttpRequest) -> RankingForm:
     roots = policy.scope_roots(user)
     initial = {
         "level": RankLevel.GRID,
-        "period": str(clock.now().year),
+        "period": default_year(viewer=user).code,
         "size": DEFAULT_LIST_SIZE,
         "area": roots[0].code if roots else "",
     }
