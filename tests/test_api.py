@@ -15,6 +15,7 @@ from shanzhi.cases import services
 from shanzhi.cases.catalogue import CATALOGUE
 from shanzhi.cases.models import Case, CaseType, Source, State
 from shanzhi.cases.workflow import TRANSITIONS
+from shanzhi.registry.models import AccessLog
 
 from .factories import make_user
 
@@ -322,8 +323,8 @@ def test_report_refuses_bad_input_in_chinese_and_changes_nothing(api, world):
 def test_every_transition_has_an_operation(api):
     paths = api.client.get("/api/v1/openapi.json").json()["paths"]
     actions = {p.rsplit("/", 1)[1] for p in paths if p.startswith("/api/v1/cases/{number}/")}
-    # Besides the transitions, a case has its registry links (/cases/{number}/links).
-    assert actions == set(TRANSITIONS) | {"links"}
+    # Besides the transitions, a case has its registry links and its reporter's contact.
+    assert actions == set(TRANSITIONS) | {"links", "contact"}
 
 
 def test_the_closed_loop_through_the_api(api, world, case_type, police):
@@ -499,9 +500,22 @@ def test_reporter_phone_is_masked_unless_the_viewer_calls_back_or_handles(
         "138****1111"
     )
     assert api.get(world.handler, f"/cases/{case.number}").json()["reporter_phone"] == "138****1111"
-    assert api.get(world.dispatcher, f"/cases/{case.number}").json()["reporter_phone"] == PHONE
+    # Even those who call back see it masked until they ask, with a reason that is logged.
+    assert api.get(world.dispatcher, f"/cases/{case.number}").json()["reporter_phone"] == (
+        "138****1111"
+    )
+    asked = api.post(world.dispatcher, f"/cases/{case.number}/contact", {"reason": "回访"})
+    assert asked.status_code == 200 and asked.json()["phone"] == PHONE
+    refused = api.post(world.handler, f"/cases/{case.number}/contact", {"reason": "回访"})
+    assert refused.status_code == 403
     held = dispatched(world, case_type, police)
-    assert api.get(world.handler, f"/cases/{held.number}").json()["reporter_phone"] == PHONE
+    asked = api.post(world.handler, f"/cases/{held.number}/contact", {"reason": "联系核实"})
+    assert asked.json()["phone"] == PHONE
+    logged = AccessLog.objects.filter(subject_kind="case", field="phone", via="api")
+    assert list(logged.values_list("user__username", "reason")) == [
+        ("police", "联系核实"),
+        ("disp", "回访"),
+    ]
 
 
 def test_detail_reads_a_bounded_number_of_queries(

@@ -20,7 +20,7 @@ from shanzhi.cases.models import (
 )
 from shanzhi.cases.selectors import case_timeline, deadline_status
 from shanzhi.cases.workflow import TRANSITIONS
-from shanzhi.masking import mask_phone
+from shanzhi.registry.services import reporter_phone_shown
 
 from .schemas import PageIn
 
@@ -108,9 +108,7 @@ def available_actions(user: User | None, case: Case) -> list[str]:
 
 def case_detail(case: Case, *, user: User | None) -> dict[str, Any]:
     """The full case with its timeline, the reporter's phone masked unless `user` may see it."""
-    phone = case.reporter_phone
-    if not policy.can_see_reporter_contact(user, case):
-        phone = mask_phone(phone)
+    phone = reporter_phone_shown(viewer=user, case=case)
     return _case_item(case, clock.now()) | {
         "description": case.description,
         "address": case.address,

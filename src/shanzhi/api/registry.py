@@ -1242,3 +1242,27 @@ def case_link_add(request: HttpRequest, number: Code, payload: LinkIn) -> dict[s
     record = _named(user, services.RECORD_KINDS[payload.kind], payload.id, "记录")
     services.case_link_add(actor=user, case=case, record=record)
     return _links(user, case)
+
+
+class ContactOut(Out):
+    phone: str = Field(description="上报人的完整联系电话")
+
+
+@router.post(
+    "/cases/{number}/contact",
+    response={200: ContactOut} | WRITE_ERRORS,
+    tags=LINKS,
+    operation_id="case_contact_reveal",
+    summary="查看上报人完整电话",
+    description=(
+        "回访或办理需要时查看上报人的完整电话:须为该事件的坐席或承办单位办理人,"
+        "须填写原因;每次查看写入个人信息查看记录。"
+    ),
+)
+def case_contact_reveal(request: HttpRequest, number: Code, payload: RevealIn) -> dict[str, Any]:
+    user = acting_user(request)
+    case = policy.case_for(user, number)
+    phone = services.case_contact_reveal(
+        actor=user, case=case, reason=payload.reason, via=AccessVia.API
+    )
+    return {"phone": phone}

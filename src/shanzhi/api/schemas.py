@@ -154,7 +154,10 @@ class CaseDetailOut(CaseItemOut):
     level: HandlingLevel
     level_label: str
     reporter_name: str
-    reporter_phone: str = Field(description="无权查看联系方式时为掩码,如 138****1111")
+    reporter_phone: str = Field(
+        description="掩码,如 138****1111(上报人本人看到完整号码);"
+        "回访人员经 POST /cases/{number}/contact 查看完整号码,并留痕"
+    )
     assignee: str | None
     accepted_at: datetime | None
     dispatched_at: datetime | None

@@ -446,3 +446,48 @@ def registry_defaults_seed() -> None:
         )
     for role, privilege in PRIVILEGES:
         RolePrivilege.objects.get_or_create(role=role, privilege=privilege)
+
+
+# A case reporter's phone -------------------------------------------------------------------
+
+
+def reporter_phone_shown(*, viewer: Any, case: Case) -> str:
+    """The reporter's phone as pages and the API show it unasked: the reporter's own number in
+    the clear, everyone else's masked (reading it in the clear is `case_contact_reveal`)."""
+    if viewer is not None and viewer.is_authenticated and case.reporter_id == viewer.pk:
+        return case.reporter_phone
+    return mask_phone(case.reporter_phone) if case.reporter_phone else ""
+
+
+def may_reveal_contact(viewer: Any, case: Case) -> bool:
+    """Whether the viewer is offered the reporter's phone in the clear (not their own)."""
+    return (
+        bool(case.reporter_phone)
+        and case.reporter_id != getattr(viewer, "pk", None)
+        and policy.can_see_reporter_contact(viewer, case)
+    )
+
+
+def case_contact_reveal(*, actor: User, case: Case, reason: str, via: str = AccessVia.PAGE) -> str:
+    """The reporter's phone in the clear, for those who call back or handle the case, with the
+    read written to the access log like any other personal data."""
+    if not case.reporter_phone:
+        raise DomainError("该事件没有留联系电话", code="no_contact")
+    if not policy.can_see_reporter_contact(actor, case):
+        raise PermissionDenied("无权查看上报人的联系电话")
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("请填写查看原因,查看记录将留存备查", code="reason_required")
+    AccessLog.objects.create(
+        at=clock.now(),
+        user=actor,
+        street_id=case.street_id,
+        area_id=case.area_id,
+        subject_kind="case",
+        subject_id=case.pk,
+        subject_label=f"事件{case.number}上报人",
+        field=AccessField.PHONE,
+        via=via,
+        reason=reason[:200],
+    )
+    return case.reporter_phone

@@ -10,6 +10,7 @@ urlpatterns = [
     path("cases/", views_cases.cases, name="case_list"),
     path("cases/<str:number>/", views_cases.case_detail, name="case_detail"),
     path("cases/<str:number>/photos/<int:pk>/", views_cases.case_photo, name="case_photo"),
+    path("cases/<str:number>/contact/", views_cases.case_contact, name="case_contact"),
     path("cases/<str:number>/act/<str:action>/", views_cases_actions.case_act, name="case_act"),
     path("desk/", views_cases_desk.desk, name="desk"),
     path("desk/queues/<str:name>/", views_cases_desk.desk_queue_fragment, name="desk_queue"),

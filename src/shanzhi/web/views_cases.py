@@ -18,6 +18,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from shanzhi import clock, policy
@@ -43,9 +44,13 @@ from shanzhi.cases.selectors import (
 from shanzhi.cases.services import RoutingSuggestion, routing_suggest, unit_for
 from shanzhi.cases.workflow import TRANSITIONS
 from shanzhi.errors import DomainError, NotFound, PermissionDenied
-from shanzhi.masking import mask_phone
 from shanzhi.registry.models import LINKED_KINDS, CaseLink
-from shanzhi.registry.services import case_link_add
+from shanzhi.registry.services import (
+    case_contact_reveal,
+    case_link_add,
+    may_reveal_contact,
+    reporter_phone_shown,
+)
 
 from .forms_cases import ActionForm, CaseFilterForm, FigureForm
 from .forms_registry import KIND_LABELS, CaseLinkForm
@@ -350,9 +355,7 @@ def detail_context(
         # The action is no longer open to the viewer (or never was): say why it failed.
         panel_errors = [str(error) for errors in bound.errors.values() for error in errors]
     timeline = _timeline(case)
-    phone = case.reporter_phone
-    if not policy.can_see_reporter_contact(user, case):
-        phone = mask_phone(phone)
+    phone = reporter_phone_shown(viewer=user, case=case)
     # Every candidate lies in the case's own area, so whoever sees that area may see them all.
     duplicates = []
     if case.state in OPEN_STATES and policy.can_view_area(user, case.area):
@@ -363,6 +366,7 @@ def detail_context(
         "deadline": status,
         "deadline_label": DEADLINE_LABELS.get(status),
         "reporter_phone": phone,
+        "may_reveal_contact": may_reveal_contact(user, case),
         "timeline": timeline,
         # The reporter's own photos show with the facts; later ones with their step.
         "photos": [
@@ -458,3 +462,26 @@ def case_photo(request: HttpRequest, number: str, pk: int) -> FileResponse:
     return FileResponse(
         attachment.file.open("rb"), as_attachment=True, content_type="application/octet-stream"
     )
+
+
+@staff_page()
+@require_POST
+@never_cache
+def case_contact(request: HttpRequest, number: str) -> HttpResponse:
+    """The reporter's phone in the clear for a callback, with a stated reason (logged)."""
+    case = case_or_404(request, number)
+    context: dict[str, Any] = {
+        "case": case,
+        "reporter_phone": reporter_phone_shown(viewer=request.user, case=case),
+    }
+    status = 200
+    try:
+        context["reporter_phone"] = case_contact_reveal(
+            actor=signed_in(request), case=case, reason=request.POST.get("reason", "")
+        )
+        context["revealed"] = True
+    except DomainError as exc:
+        context["contact_error"] = exc.message
+        context["may_reveal_contact"] = may_reveal_contact(request.user, case)
+        status = 403 if isinstance(exc, PermissionDenied) else 400
+    return render(request, "web/cases/_contact.html", context, status=status)
