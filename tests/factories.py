@@ -78,3 +78,7 @@ __all__ = [
     "make_unit",
     "make_user",
 ]
+
+
+class Rollback(Exception):
+    """Raised inside `transaction.atomic()` to undo on purpose what a test just built."""

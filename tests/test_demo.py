@@ -1,6 +1,7 @@
 """`shanzhi demo`: the seeds' scale, the same street for the same seed, streets side by side."""
 
 import hashlib
+from contextlib import suppress
 from io import StringIO
 
 import pytest
@@ -12,11 +13,9 @@ from shanzhi.accounts.models import RoleGrant, Unit, User
 from shanzhi.areas.models import Area
 from shanzhi.areas.selectors import area_level_counts
 
+from .factories import Rollback
+
 pytestmark = pytest.mark.django_db
-
-
-class _Rollback(Exception):
-    pass
 
 
 def fingerprint() -> str:
@@ -38,14 +37,11 @@ def run_demo(*args: str) -> str:
 
 def demo_then_roll_back(*args: str) -> tuple[str, str, dict[str, int]]:
     """Run the demo in a transaction that is rolled back: its output, fingerprint and counts."""
-    try:
-        with transaction.atomic():
-            output = run_demo(*args)
-            counts = area_level_counts(area=Area.objects.get(code="330109001"))
-            digest = fingerprint()
-            raise _Rollback
-    except _Rollback:
-        pass
+    with suppress(Rollback), transaction.atomic():
+        output = run_demo(*args)
+        counts = area_level_counts(area=Area.objects.get(code="330109001"))
+        digest = fingerprint()
+        raise Rollback
     assert not Area.objects.exists()
     return output, digest, counts
 

@@ -1,6 +1,7 @@
 """A year of demo cases, replayed through the case services: true logs, believable figures."""
 
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from io import StringIO
@@ -14,15 +15,13 @@ from shanzhi.areas.models import Area
 from shanzhi.cases.models import Case, CaseAction, Source, State
 from shanzhi.demo.cases import case_year_report
 
+from .factories import Rollback
+
 # The module's tests read what the fixture gathered; the mark makes pytest-django set up the test
 # database before the module fixture writes to it.
 pytestmark = pytest.mark.django_db
 YEAR = 2025
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-class _Rollback(Exception):
-    pass
 
 
 @dataclass
@@ -62,44 +61,41 @@ def _broken_logs() -> list[str]:
 
 
 def _generate_and_roll_back() -> Year:
-    try:
-        with transaction.atomic():
-            out = StringIO()
-            call_command("demo", "--scale", "small", "--seed", "3", "--year", str(YEAR), stdout=out)
-            street = Area.objects.get(code="330109001")
-            report = case_year_report(street=street, year=YEAR)
-            cases = Case.objects.filter(street=street)
-            year = Year(
-                output=out.getvalue(),
-                cases=cases.count(),
-                fingerprint=[
-                    (c.number, c.state, c.actions.count())
-                    for c in cases.order_by("number").prefetch_related("actions")
-                ],
-                without_actions=cases.filter(actions__isnull=True).count(),
-                broken_logs=_broken_logs(),
-                outside_year=CaseAction.objects.exclude(
-                    created_at__gte=datetime(YEAR, 1, 1, tzinfo=SHANGHAI),
-                    created_at__lt=datetime(YEAR + 1, 1, 1, tzinfo=SHANGHAI),
-                ).count(),
-                sources=Counter(cases.values_list("source", flat=True)),
-                on_spot=cases.filter(on_spot=True).count(),
-                overdue_resolved=CaseAction.objects.filter(action="resolve", data__on_time=False)
-                .values("case")
-                .distinct()
-                .count(),
-                reopened=cases.filter(reopen_count__gt=0).count(),
-                rejected=cases.filter(state=State.REJECTED).count(),
-                merged=cases.filter(state=State.MERGED).count(),
-                still_open=cases.exclude(
-                    state__in=[State.ARCHIVED, State.REJECTED, State.MERGED]
-                ).count(),
-                satisfaction=report.satisfaction_rate,
-                strict_satisfaction=report.strict_satisfaction_rate,
-            )
-            raise _Rollback
-    except _Rollback:
-        pass
+    with suppress(Rollback), transaction.atomic():
+        out = StringIO()
+        call_command("demo", "--scale", "small", "--seed", "3", "--year", str(YEAR), stdout=out)
+        street = Area.objects.get(code="330109001")
+        report = case_year_report(street=street, year=YEAR)
+        cases = Case.objects.filter(street=street)
+        year = Year(
+            output=out.getvalue(),
+            cases=cases.count(),
+            fingerprint=[
+                (c.number, c.state, c.actions.count())
+                for c in cases.order_by("number").prefetch_related("actions")
+            ],
+            without_actions=cases.filter(actions__isnull=True).count(),
+            broken_logs=_broken_logs(),
+            outside_year=CaseAction.objects.exclude(
+                created_at__gte=datetime(YEAR, 1, 1, tzinfo=SHANGHAI),
+                created_at__lt=datetime(YEAR + 1, 1, 1, tzinfo=SHANGHAI),
+            ).count(),
+            sources=Counter(cases.values_list("source", flat=True)),
+            on_spot=cases.filter(on_spot=True).count(),
+            overdue_resolved=CaseAction.objects.filter(action="resolve", data__on_time=False)
+            .values("case")
+            .distinct()
+            .count(),
+            reopened=cases.filter(reopen_count__gt=0).count(),
+            rejected=cases.filter(state=State.REJECTED).count(),
+            merged=cases.filter(state=State.MERGED).count(),
+            still_open=cases.exclude(
+                state__in=[State.ARCHIVED, State.REJECTED, State.MERGED]
+            ).count(),
+            satisfaction=report.satisfaction_rate,
+            strict_satisfaction=report.strict_satisfaction_rate,
+        )
+        raise Rollback
     return year
 
 

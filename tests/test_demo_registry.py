@@ -3,6 +3,7 @@ record on a microgrid, visits and cases pointing at records, the same for the sa
 
 import hashlib
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass
 from io import StringIO
 
@@ -36,14 +37,12 @@ from shanzhi.registry.selectors import care_visits_due
 from shanzhi.registry.services import mask_resident_id
 from shanzhi.registry.validators import credit_code_check, resident_id_check
 
+from .factories import Rollback
+
 pytestmark = pytest.mark.django_db
 STREET = "330109001"
 SMALL = ("--scale", "small", "--seed", "5", "--year", "2025")
 RECORDS = (Building, House, Person, Enterprise, Facility)
-
-
-class _Rollback(Exception):
-    pass
 
 
 @dataclass
@@ -181,64 +180,61 @@ def _care_due(street: Area) -> list[tuple[int, int]]:
 
 def _gather(*args: str) -> Made:
     """Run the demo in a transaction that is rolled back; what the registry tests read."""
-    try:
-        with transaction.atomic():
-            out = StringIO()
-            call_command("demo", *args, stdout=out)
-            street = Area.objects.get(code=STREET)
-            above = Enterprise.objects.filter(street=street, scale=EnterpriseScale.ABOVE)
-            above_visits = Visit.objects.filter(enterprise__in=above)
-            links = CaseLink.objects.filter(case__street=street)
-            made = Made(
-                output=out.getvalue(),
-                counts=registry_counts(street=street),
-                tags=tag_counts(street=street),
-                fingerprint=registry_fingerprint(street),
-                bad_id_numbers=_bad_id_numbers(street),
-                bad_credit_codes=_bad_credit_codes(street),
-                off_microgrid={
-                    model.__name__: model.objects.filter(street=street)
-                    .exclude(area__level=Level.MICROGRID, area__street=street)
-                    .count()
-                    for model in RECORDS
-                },
-                above=above.count(),
-                above_visited=above_visits.values("enterprise").distinct().count(),
-                above_visits=above_visits.count(),
-                raised=[
-                    (
-                        visit.case.source,
-                        CaseLink.objects.filter(
-                            case=visit.case, enterprise_id=visit.enterprise_id
-                        ).exists(),
-                    )
-                    for visit in Visit.objects.filter(
-                        street=street, case__isnull=False
-                    ).select_related("case")
-                ],
-                links=Counter(
-                    kind
-                    for row in links.values("person", "house", "building", "enterprise", "facility")
-                    for kind, pk in row.items()
-                    if pk is not None
-                ),
-                foreign_links=sum(
-                    links.exclude(**{f"{kind}__isnull": True})
-                    .exclude(**{f"{kind}__street": street})
-                    .count()
-                    for kind in ("person", "house", "building", "enterprise", "facility")
-                ),
-                verification=Counter(
-                    VerificationItem.objects.filter(task__street=street).values_list(
-                        "status", flat=True
-                    )
-                ),
-                care_due=_care_due(street),
-                libraries=LibraryEntry.objects.filter(enterprise__street=street).count(),
-            )
-            raise _Rollback
-    except _Rollback:
-        pass
+    with suppress(Rollback), transaction.atomic():
+        out = StringIO()
+        call_command("demo", *args, stdout=out)
+        street = Area.objects.get(code=STREET)
+        above = Enterprise.objects.filter(street=street, scale=EnterpriseScale.ABOVE)
+        above_visits = Visit.objects.filter(enterprise__in=above)
+        links = CaseLink.objects.filter(case__street=street)
+        made = Made(
+            output=out.getvalue(),
+            counts=registry_counts(street=street),
+            tags=tag_counts(street=street),
+            fingerprint=registry_fingerprint(street),
+            bad_id_numbers=_bad_id_numbers(street),
+            bad_credit_codes=_bad_credit_codes(street),
+            off_microgrid={
+                model.__name__: model.objects.filter(street=street)
+                .exclude(area__level=Level.MICROGRID, area__street=street)
+                .count()
+                for model in RECORDS
+            },
+            above=above.count(),
+            above_visited=above_visits.values("enterprise").distinct().count(),
+            above_visits=above_visits.count(),
+            raised=[
+                (
+                    visit.case.source,
+                    CaseLink.objects.filter(
+                        case=visit.case, enterprise_id=visit.enterprise_id
+                    ).exists(),
+                )
+                for visit in Visit.objects.filter(street=street, case__isnull=False).select_related(
+                    "case"
+                )
+            ],
+            links=Counter(
+                kind
+                for row in links.values("person", "house", "building", "enterprise", "facility")
+                for kind, pk in row.items()
+                if pk is not None
+            ),
+            foreign_links=sum(
+                links.exclude(**{f"{kind}__isnull": True})
+                .exclude(**{f"{kind}__street": street})
+                .count()
+                for kind in ("person", "house", "building", "enterprise", "facility")
+            ),
+            verification=Counter(
+                VerificationItem.objects.filter(task__street=street).values_list(
+                    "status", flat=True
+                )
+            ),
+            care_due=_care_due(street),
+            libraries=LibraryEntry.objects.filter(enterprise__street=street).count(),
+        )
+        raise Rollback
     return made
 
 

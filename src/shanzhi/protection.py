@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -42,13 +43,11 @@ def _key_file_read_or_create(path: Path) -> bytes:
         path.parent.mkdir(parents=True, exist_ok=True)
         text = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
         # O_EXCL: two processes starting at once must not each write a different key.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(text + "\n")
+        with (
+            suppress(FileExistsError),
+            os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle,
+        ):
+            handle.write(text + "\n")
     return _key_from_text(path.read_text())
 
 

@@ -184,7 +184,7 @@ class BuildingOut(RecordOut):
 
 
 class BuildingDetailOut(BuildingOut, RecordDetail):
-    pass
+    """一幢楼栋及指向它的事件。"""
 
 
 class BuildingPage(PageOut):
@@ -203,7 +203,7 @@ class HouseOut(RecordOut):
 
 
 class HouseDetailOut(HouseOut, RecordDetail):
-    pass
+    """一处房屋及指向它的事件。"""
 
 
 class HousePage(PageOut):
@@ -252,7 +252,7 @@ class FacilityOut(RecordOut):
 
 
 class FacilityDetailOut(FacilityOut, RecordDetail):
-    pass
+    """一处设施及指向它的事件。"""
 
 
 class FacilityPage(PageOut):
