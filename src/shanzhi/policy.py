@@ -749,3 +749,11 @@ def ranking_rule_streets_for(user: Any) -> QuerySet[Area]:
     return streets_visible_to(user).filter(
         _paths_q(scope_paths(user, [Role.ADMINISTRATOR]), "path")
     )
+
+
+def scope_q(user: Any, field: str = "area__path", roles: Iterable[str] | None = None) -> Q:
+    """The user's part of the grid (of the grants of `roles`) as a condition on an area path;
+    everything for platform superusers. Figures filter their roll-up rows with it."""
+    if is_platform_admin(user):
+        return Q()
+    return _paths_q(scope_paths(user, roles), field)
