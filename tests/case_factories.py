@@ -18,7 +18,7 @@ def photo(name: str = "现场.png") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
-def case_type(world, code: str = "AQ-DD-01") -> CaseType:
+def case_type(world, code: str = "WY-SS-01") -> CaseType:
     if not CaseType.objects.filter(street=world.street).exists():
         services.catalogue_seed(street=world.street)
     return CaseType.objects.get(street=world.street, code=code)

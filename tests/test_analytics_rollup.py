@@ -20,11 +20,10 @@ from shanzhi.analytics.models import CaseDay, CaseDayKey
 from shanzhi.analytics.periods import period_parse
 from shanzhi.analytics.rollup import day_key, rollup_deferred
 from shanzhi.analytics.selectors import Scope, measure_values
-from shanzhi.cases import services
 from shanzhi.cases.models import Case, Source, State
-from shanzhi.errors import DomainError
 
-from .case_factories import case_type, photo, police
+from .case_factories import case_type, police
+from .flow_walk import Walker
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -36,91 +35,23 @@ def _moment(rng: random.Random, start: datetime, days: float) -> datetime:
     return start + timedelta(minutes=rng.randrange(int(days * 24 * 60)))
 
 
-def _step(world, rng: random.Random, case: Case, open_cases: list[Case]) -> Case:
-    """One random transition for `case`, or the case unchanged when the table refuses it."""
-    handler, dispatcher, leader = world.handler, world.dispatcher, world.leader
-    options = {
-        State.REPORTED: ["accept", "accept", "accept", "reject", "merge", "on_spot"],
-        State.ACCEPTED: ["dispatch", "dispatch", "merge"],
-        State.DISPATCHED: ["claim", "claim", "return", "supervise"],
-        State.IN_PROGRESS: ["resolve", "resolve", "extend", "supervise", "return"],
-        State.RESOLVED: ["callback", "callback", "close", "reopen"],
-    }.get(State(case.state), [])
-    if not options:
-        return case
-    action = rng.choice(options)
-    calls = {
-        "accept": lambda: services.case_accept(
-            case=case, actor=dispatcher, case_type=case_type(world, rng.choice(TYPES))
-        ),
-        "reject": lambda: services.case_reject(case=case, actor=dispatcher, reason="不属受理范围"),
-        "merge": lambda: services.case_merge(
-            case=case, actor=dispatcher, kept=rng.choice(open_cases)
-        ),
-        "on_spot": lambda: services.case_resolve_on_spot(
-            case=case,
-            actor=world.grid_worker,
-            case_type=case_type(world, "CG-SZ-01"),
-            result="已现场处理",
-            photos=[photo()],
-        ),
-        "dispatch": lambda: services.case_dispatch(case=case, actor=dispatcher, unit=police(world)),
-        "claim": lambda: services.case_claim(case=case, actor=handler),
-        "return": lambda: services.case_return(case=case, actor=handler, reason="非本单位职责"),
-        "supervise": lambda: services.case_supervise(case=case, actor=leader, requirement="抓紧"),
-        "resolve": lambda: services.case_resolve(
-            case=case, actor=handler, result="已办结", evidence="已处理"
-        ),
-        "extend": lambda: services.case_approve_extension(
-            case=services.case_request_extension(
-                case=case,
-                actor=handler,
-                due_at=(case.handle_due_at or clock.now()) + timedelta(days=rng.randint(1, 9)),
-                reason="需协调",
-            ),
-            actor=leader,
-        ),
-        "callback": lambda: services.case_callback(
-            case=case,
-            actor=dispatcher,
-            satisfaction=rng.choice(["satisfied", "basically", "unsatisfied"]),
-        ),
-        "close": lambda: services.case_close_without_callback(
-            case=case, actor=dispatcher, reason="电话无人接听"
-        ),
-        "reopen": lambda: services.case_reopen(case=case, actor=dispatcher, reason="群众再次反映"),
-    }
-    try:
-        return calls[action]()
-    except DomainError:
-        return case
-
-
 def random_history(world, seed: int = 20250101, count: int = 200) -> None:
+    """`count` cases of every flow, each walked through a few random steps of its flow (the
+    refusals are part of the walk), at random moments over two years."""
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    walker = Walker(world, rng)
     areas = [world.microgrid, world.sibling_microgrid, world.far_grid, world.grid]
-    sources = [Source.HOTLINE, Source.HOTLINE, Source.GRID_PATROL, Source.POLICE, Source.PETITION]
+    flows = [None, None, None, "hazard", "petition", "dispute", "enterprise"]
     begin = datetime(2024, 1, 1, tzinfo=SHANGHAI)
-    open_cases: list[Case] = []
-    for number in range(count):
+    for _ in range(count):
         moment = _moment(rng, begin, 720)
-        source = rng.choice(sources)
-        reporter = world.grid_worker if source == Source.GRID_PATROL else world.dispatcher
-        area = world.microgrid if source == Source.GRID_PATROL else rng.choice(areas)
+        flow = rng.choice(flows)
         with clock.acting_at(moment):
-            case, _ = services.case_report(
-                area=area,
-                source=source,
-                actor=reporter,
-                description=f"随机事件{number}",
-                reporter_phone=rng.choice(["", "13800001111"]),
-            )
-        for _ in range(rng.randint(0, 9)):
+            case = walker.report(flow=flow, area=world.microgrid if flow else rng.choice(areas))
+        for _ in range(rng.randint(0, 10)):
             moment += timedelta(minutes=rng.randrange(1, 8 * 24 * 60))
             with clock.acting_at(moment):
-                case = _step(world, rng, case, open_cases or [case])
-        if case.state in (State.REPORTED, State.ACCEPTED):
-            open_cases.append(case)
+                case, _ = walker.step(case)
 
 
 def _compare(world, label: str) -> int:

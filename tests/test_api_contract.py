@@ -44,7 +44,9 @@ def street_cases(world, settings, tmp_path):
     """A reported, an accepted and an in-progress case on the persona world's street."""
     settings.MEDIA_ROOT = tmp_path
     services.catalogue_seed(street=world.street)
-    case_type = CaseType.objects.filter(street=world.street).order_by("code").first()
+    case_type = (
+        CaseType.objects.filter(street=world.street, workflow="general").order_by("code").first()
+    )
     police = Unit.objects.get(name="城厢派出所")
 
     def report(description):

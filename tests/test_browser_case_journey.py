@@ -42,7 +42,7 @@ def test_a_case_closes_the_loop_from_qr_report_to_archive(
     resident = person()
     resident.goto(f"/r/{world.microgrid.code}/")
     assert "景港府1号微网格" in resident.content()
-    resident.fill("textarea[name=description]", "3号楼一楼楼道里有电瓶车在充电,很危险")
+    resident.fill("textarea[name=description]", "3号楼门口的路灯不亮,晚上很黑")
     resident.fill("input[name=reporter_phone]", "13800001111")
     resident.set_input_files("input[name=photos]", png_file(tmp_path, "楼道.png"))
     resident.click("button[type=submit]")
@@ -58,9 +58,7 @@ def test_a_case_closes_the_loop_from_qr_report_to_archive(
     act(
         dispatcher,
         "accept",
-        lambda form: form.locator("select[name$=case_type]").select_option(
-            label="电动自行车违规充电"
-        ),
+        lambda form: form.locator("select[name$=case_type]").select_option(label="路灯损坏"),
     )
     dispatcher.wait_for_selector("details[data-action='dispatch']")
     act(
@@ -79,7 +77,7 @@ def test_a_case_closes_the_loop_from_qr_report_to_archive(
     handler.wait_for_selector("details[data-action='resolve']")
 
     def resolve(form):
-        form.locator("textarea[name$=result]").fill("已将电瓶车移至集中充电点,并张贴安全提示")
+        form.locator("textarea[name$=result]").fill("已更换路灯灯泡,照明恢复正常")
         form.locator("input[type=file]").set_input_files(png_file(tmp_path, "整改后.png"))
 
     act(handler, "resolve", resolve)
@@ -88,7 +86,7 @@ def test_a_case_closes_the_loop_from_qr_report_to_archive(
 
     # The resident rates the result through their tracking link.
     resident.goto(tracking)
-    assert "已将电瓶车移至集中充电点" in resident.content()
+    assert "已更换路灯灯泡" in resident.content()
     resident.locator("input[name=satisfaction][value=satisfied]").check()
     resident.click("#rating button[type=submit]")
     resident.wait_for_selector("text=感谢")

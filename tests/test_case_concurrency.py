@@ -7,8 +7,8 @@ from django.db import connection, connections, transaction
 
 from shanzhi.accounts.models import User
 from shanzhi.cases import services
+from shanzhi.cases.engine import CaseConflict
 from shanzhi.cases.models import Case, CaseAction, State
-from shanzhi.cases.workflow import CaseConflict
 
 from .case_factories import make_case
 from .factories import make_user

@@ -1,4 +1,4 @@
-"""Every transition of the table: who may take it, who may not, what it requires, what it does."""
+"""Every transition of the general flow: who may take it, who may not, what it requires, what it does."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -8,14 +8,16 @@ import pytest
 from shanzhi import clock
 from shanzhi.accounts.models import Role, Unit
 from shanzhi.cases import services
+from shanzhi.cases.engine import CaseConflict, InvalidInput, MissingInput, TransitionRefused
+from shanzhi.cases.flows import general
 from shanzhi.cases.models import Case, CaseAction, HandlingLevel, State
 from shanzhi.cases.selectors import CaseFilters, case_list, deadline_status
-from shanzhi.cases.workflow import TRANSITIONS, CaseConflict, MissingInput, TransitionRefused
 from shanzhi.errors import PermissionDenied
 
 from .case_factories import case_type, make_case, photo, police
 from .factories import make_user
 
+TRANSITIONS = general.FLOW.transition_by_action
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -286,7 +288,7 @@ def test_stale_version_is_a_conflict_and_changes_nothing(world):
 
 def test_bad_choices_are_refused(world):
     case = make_case(world, State.RESOLVED)
-    with pytest.raises(MissingInput, match="满意度只能是"):
+    with pytest.raises(InvalidInput, match="满意度只能是"):
         services.case_callback(case=case, actor=world.dispatcher, satisfaction="great")
     in_progress = make_case(world, State.IN_PROGRESS)
     with pytest.raises(TransitionRefused, match="须晚于当前办理时限"):

@@ -421,7 +421,7 @@ def test_requests_list_the_last_90_days_newest_first(client, cases, schemas):
     done, working = rows[cases["done"].number], rows[cases["working"].number]
     assert done["status"] == "closed"
     assert done["status_notes"] == "已劝离并清理"
-    assert done["service_code"] == "330109001-AQ-DD-01"
+    assert done["service_code"] == "330109001-WY-SS-01"
     assert working["status"] == "open"
     assert working["agency_responsible"] == "城厢派出所"
     due = cases["working"].handle_due_at.replace(microsecond=0)
@@ -450,7 +450,7 @@ def test_requests_filter_by_status_code_and_dates(client, cases):
     assert get(status="closed") == [cases["done"].number]
     assert get(status="open") == [cases["fresh"].number, cases["working"].number]
     assert get(service_code=SERVICE) == [cases["fresh"].number]
-    assert get(service_code="330109001-AQ-DD-01") == [
+    assert get(service_code="330109001-WY-SS-01") == [
         cases["working"].number,
         cases["done"].number,
     ]

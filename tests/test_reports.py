@@ -3,9 +3,9 @@
 2025 on the world's street (all moments Asia/Shanghai):
   A, B  路灯 (城市管理) in 湘湖社区, accepted March, resolved, rated 满意 / 基本满意
   C     路灯 in 湖头陈社区, accepted 04-01, never resolved: overdue at the year's end
-  D     重大 fire hazard (安全隐患) in 湘湖社区, accepted 05-06, rectified 05-07
-  E     邻里纠纷 (矛盾纠纷) in 湘湖社区, accepted 06-02, resolved 06-03, rated 满意
-  P     a petition (信访 channel) about a street lamp in 湘湖社区, accepted 07-01, resolved 07-02
+  D     重大 fire hazard (安全隐患) in 湘湖社区, graded 05-06, signed off 05-07
+  E     邻里纠纷 (矛盾纠纷) in 湘湖社区, mediated from 06-02, agreed 06-03, rated 满意
+  P     a petition about a street lamp in 湘湖社区, registered and accepted 07-01, answered 07-02
   Two enterprises visited three times in 2025; two cases accepted in August 2024.
 So: 受理6件, 办结5件, 办结率83.33%, 同比增长200.00% (6 against 2), 湘湖社区 5, 湖头陈社区 1.
 """
@@ -34,6 +34,7 @@ from shanzhi.reports.compose import operator, report_compose
 from shanzhi.reports.writers import report_docx, report_html, report_markdown
 
 from .case_factories import case_type, police
+from .flow_factories import agreed, mediated, petitioned, signed_off
 from .registry_factories import make_enterprise
 
 pytestmark = pytest.mark.django_db
@@ -81,10 +82,9 @@ def year(world):
     resolved(world, accepted(world, at(3, 3)), at(3, 5), "satisfied")
     resolved(world, accepted(world, at(3, 10)), at(3, 12), "basically")
     accepted(world, at(4, 1), area=world.far_grid)
-    major = {"hazard_grade": "重大"}
-    resolved(world, accepted(world, at(5, 6), "AQ-XF-03", extra=major), at(5, 7))
-    resolved(world, accepted(world, at(6, 2), "MD-LL-01"), at(6, 3), "satisfied")
-    resolved(world, accepted(world, at(7, 1), source=Source.PETITION), at(7, 2))
+    signed_off(world, at(5, 6), "重大")
+    agreed(world, mediated(world, at(6, 2)), at(6, 3))
+    petitioned(world, at(7, 1), at(7, 2))
     accepted(world, at(8, 5, year=2024))
     accepted(world, at(8, 6, year=2024))
     first = make_enterprise(world)
@@ -126,7 +126,7 @@ def test_overview_writes_the_year_as_the_offices_do(year):
     assert "2025年,城厢街道共受理各类事件6件,同比增长200.00%,办结5件" in text
     assert "办结率83.33%" in text
     assert "超期1件" in text
-    assert "回访3件,回访率60.00%,满意率100.00%" in text
+    assert "回访3件,回访率100.00%,满意率100.00%" in text
 
 
 def test_sections_say_hazards_petitions_disputes_and_enterprise_visits(year):
@@ -142,11 +142,12 @@ def test_sections_say_hazards_petitions_disputes_and_enterprise_visits(year):
         "八、存在问题",
     ):
         assert f"## {title}" in text
-    assert "全年排查发现安全隐患1处,其中重大隐患1处;已整改1处,整改率100.00%" in text
-    assert "共受理信访1件,办结1件,办结率100.00%" in text
-    assert "受理矛盾纠纷1件,成功化解1件,化解率100.00%" in text
+    assert "全年排查发现安全隐患1处,其中重大隐患1处;已复查销号1处,整改率100.00%" in text
+    assert "无逾期未整改隐患" in text
+    assert "共受理信访1件,按期受理告知率100.00%;办结1件,办结率100.00%,按期办结率100.00%" in text
+    assert "受理矛盾纠纷调解1件,达成调解协议、成功化解1件,化解率100.00%" in text
     assert "走访企业2家3次" in text
-    assert "从事件类别看,城市管理类事件最多,受理4件" in text
+    assert "从事件类别看,城市管理类事件最多,受理3件" in text
     assert "受理量最多的是湘湖社区(5件)" in text
     assert "| 湖头陈社区 | 1 | 0 | 0.00% |" in text
     assert "一是办理时效仍有短板。超期1件" in text

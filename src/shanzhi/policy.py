@@ -324,10 +324,10 @@ def can_report(user: Any, source: str, area: Area, *, channel: ApiToken | None =
     )
 
 
-def units_dispatchable_by(user: Any, case: Case) -> QuerySet[Unit]:
-    """Units a dispatcher may send the case to: active ones of its street and above it."""
-    if not has_role(user, Role.DISPATCHER, case.area):
-        return Unit.objects.none()
+def units_assignable_for(case: Case) -> QuerySet[Unit]:
+    """Units a case may be given to (交办, 转办, 调解组织, 复查机关…): the active ones of its
+    street and those above every street (district offices). Who may give it is the
+    transition's `who`, checked by `can_perform`."""
     return Unit.objects.filter(is_active=True).filter(
         Q(street_id=case.street_id)
         | Q(street__isnull=True, area__path__in=case.street.ancestor_paths)
@@ -338,8 +338,19 @@ def units_dispatchable_by(user: Any, case: Case) -> QuerySet[Unit]:
 
 # A grid worker reports and acts at these levels; a QR poster may name any node of a street.
 FIELD_LEVELS = frozenset({Level.GRID, Level.MICROGRID, Level.DEDICATED_GRID})
-# The steps whose photos a tracking link shows: the reporter's own, and the evidence of the result.
-PUBLIC_PHOTO_ACTIONS = frozenset({"report", "resolve", "resolve_on_spot"})
+
+
+def public_photos_q(prefix: str = "action__") -> Q:
+    """Photos a tracking link (or Open311) may show: of the report, and of the results the
+    reporter is told of, as each flow declares them."""
+    from shanzhi.cases.flows import FLOWS, public_photo_actions
+
+    condition = Q(pk__in=[])
+    for key in FLOWS:
+        condition |= Q(
+            **{f"{prefix}flow": key, f"{prefix}action__in": sorted(public_photo_actions(key))}
+        )
+    return condition
 
 
 def area_for_public_report(code: str) -> Area:
@@ -364,9 +375,7 @@ def case_for_tracking(token: str) -> Case:
 
 def tracked_photo_for(case: Case, attachment_id: int) -> Attachment:
     """A photo the tracking link of `case` may show; otherwise NotFound."""
-    photo = Attachment.objects.filter(
-        case=case, pk=attachment_id, action__action__in=PUBLIC_PHOTO_ACTIONS
-    ).first()
+    photo = Attachment.objects.filter(public_photos_q(), case=case, pk=attachment_id).first()
     if photo is None:
         raise NotFound("没有找到该照片")
     return photo

@@ -23,7 +23,7 @@ from shanzhi.areas.models import Area
 from shanzhi.cases.models import Case, CaseCategory
 from shanzhi.errors import DomainError
 
-from .measures import CASES, KPIS, MEASURES, SUPERVISION, Kpi, Measure, when_q_days
+from .measures import ACTIONS, CASES, KPIS, MEASURES, Kpi, Measure, when_q_days
 from .models import Baseline, CaseDay
 from .periods import DAY, MONTH, WEEK, Period
 from .selectors import (
@@ -448,4 +448,4 @@ def figure_known(key: str) -> bool:
     if key in DERIVED:
         return True
     measures = KPIS[key].measures if key in KPIS else (key,) if key in MEASURES else ()
-    return bool(measures) and all(MEASURES[k].kind in (CASES, SUPERVISION) for k in measures)
+    return bool(measures) and all(MEASURES[k].kind in (CASES, ACTIONS) for k in measures)

@@ -1,11 +1,12 @@
-"""Every figure defined once, as data (../shared/FIGURES.md is the text these follow).
+"""Every figure defined once, as data; docs/figures.md is generated from these declarations.
 
 Three layers:
 - `COLUMNS`: conditions over one case that do not depend on the moment figures are counted at.
   The daily roll-up stores, for each key, how many of its cases meet each one (or a sum).
-- `MEASURES`: a column, narrowed by the dimensions a case shares with its roll-up row (e.g. its
-  type's workflow) and placed in time by `when` — resolved before the moment, or open past its
+- `MEASURES`: a column, narrowed by the dimensions a case shares with its roll-up row (e.g. the
+  flow it runs on) and placed in time by `when` — resolved before the moment, or open past its
   deadline at the moment. Every measure also selects the cases a number clicks through to.
+  Measures of other kinds count actions of the log (督办, 复查不通过) or registry records.
 - `KPIS`: formulas over measures with a Chinese name, unit and direction.
 
 Counting rules. A case counts in the period of its 受理 (on-the-spot resolutions, merged
@@ -21,11 +22,13 @@ from decimal import Decimal
 
 from django.db.models import Exists, F, OuterRef, Q
 
-from shanzhi.cases.models import CaseAction, Satisfaction, State, Workflow
+from shanzhi.cases.flows import dispute, flows_with_callback, flows_with_claim, hazard, states_of
+from shanzhi.cases.models import CaseAction, Satisfaction
 from shanzhi.workdays.calendar import WORK_HOURS_PER_DAY
 
+NOT_TAKEN_UP = sorted(states_of("rejected", "merged"))
 # What a case counts by: its report for these, its acceptance otherwise.
-REPORT_COUNTED = Q(on_spot=True) | Q(state__in=[State.MERGED, State.REJECTED])
+REPORT_COUNTED = Q(on_spot=True) | Q(state__in=NOT_TAKEN_UP)
 
 
 def counted_between(lo: datetime, hi: datetime) -> Q:
@@ -43,15 +46,27 @@ class Column:
     sum_of: str = ""  # sum this Case field over the cases instead of counting them
 
 
+def _logged(action: str, **data: object) -> Q:
+    """Whether the case's log has a row of `action` (with these data values)."""
+    rows = CaseAction.objects.filter(case=OuterRef("pk"), action=action)
+    return Q(Exists(rows.filter(**{f"data__{k}": v for k, v in data.items()})))
+
+
 _claims = CaseAction.objects.filter(case=OuterRef("pk"), action="claim")
-INTAKE = ~Q(state__in=[State.MERGED, State.REJECTED]) & (
-    Q(on_spot=True) | Q(accepted_at__isnull=False)
-)
+INTAKE = ~Q(state__in=NOT_TAKEN_UP) & (Q(on_spot=True) | Q(accepted_at__isnull=False))
 RESOLVED = INTAKE & Q(resolved_at__isnull=False)
-DISPATCHED = INTAKE & Q(dispatched_at__isnull=False)
-REACHABLE = RESOLVED & (~Q(reporter_phone="") | Q(reporter__isnull=False))
+# Given to a unit that claims it (签收); flows without a claim step have no claim or return.
+DISPATCHED = INTAKE & Q(dispatched_at__isnull=False) & Q(flow__in=flows_with_claim())
+# Only flows that ask for a verdict call anyone back.
+REACHABLE = (
+    RESOLVED
+    & Q(flow__in=flows_with_callback())
+    & (~Q(reporter_phone="") | Q(reporter__isnull=False))
+)
 CALLED_BACK = REACHABLE & ~Q(satisfaction="")
-MAJOR = INTAKE & Q(extra__hazard_grade="重大")
+MAJOR = INTAKE & Q(extra__hazard_grade=hazard.MAJOR)
+# A registered petition counts even if it was then refused: the notice was owed all the same.
+REGISTERED = Q(accepted_at__isnull=False) & ~Q(state__in=states_of("merged"))
 
 COLUMNS: tuple[Column, ...] = (
     Column("intake", "受理", INTAKE),
@@ -87,22 +102,41 @@ COLUMNS: tuple[Column, ...] = (
     Column("on_spot", "网格自办", INTAKE & Q(on_spot=True)),
     Column(
         "settled",
-        "办结未重办且回访非不满意",
-        RESOLVED & Q(reopen_count=0) & ~Q(satisfaction=Satisfaction.UNSATISFIED),
+        "达成调解协议且回访未发现未履行",
+        RESOLVED & _logged("reach_agreement") & ~Q(extra__performed=dispute.UNPERFORMED),
     ),
     Column("major", "重大等级", MAJOR),
     Column("major_resolved", "重大等级且办结", MAJOR & Q(resolved_at__isnull=False)),
-    Column("rejected", "不予受理", Q(state=State.REJECTED)),
-    Column("merged", "合并(重复件)", Q(state=State.MERGED)),
+    Column("ungraded", "未定级", INTAKE & ~Q(extra__hazard_grade__in=hazard.GRADE.choice_values)),
+    Column("rejected", "不予受理", Q(state__in=states_of("rejected"))),
+    Column("merged", "合并(重复件)", Q(state__in=states_of("merged"))),
+    Column("registered", "已登记", REGISTERED),
+    Column(
+        "notice_on_time",
+        "按期告知",
+        REGISTERED
+        & (
+            _logged("notify_accept", notice_on_time=True)
+            | _logged("refuse", notice_on_time=True)
+            | _logged("forward", notice_on_time=True)
+        ),
+    ),
+    Column("review_asked", "申请复查", INTAKE & _logged("request_review")),
+    Column("recheck_asked", "申请复核", INTAKE & _logged("request_recheck")),
+    Column(
+        "repeat",
+        "重复信访",
+        REGISTERED & Q(extra__repeat_of__isnull=False) & ~Q(extra__repeat_of=""),
+    ),
 )
 COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
 
 # How a measure is placed in time relative to the "as of" moment.
 ANY, RESOLVED_BEFORE, OPEN_PAST_DUE = "", "resolved", "open_past_due"
 # Where a measure is counted: the cases (roll-up or direct) or another log, always directly.
-CASES, SUPERVISION, ENTERPRISE_VISITS, ENTERPRISES_VISITED = (
+CASES, ACTIONS, ENTERPRISE_VISITS, ENTERPRISES_VISITED = (
     "cases",
-    "supervision",
+    "actions",
     "enterprise_visits",
     "enterprises_visited",
 )
@@ -120,6 +154,7 @@ class Measure:
     # On lookups a case and its roll-up row share (case_type__…), so both paths filter alike.
     dims: Q = field(default_factory=Q)
     kind: str = CASES
+    action: str = ""  # ACTIONS: the action counted, each time it was taken in the period
 
 
 def when_q(when: str, moment: datetime) -> Q:
@@ -142,8 +177,10 @@ def when_q_days(when: str, day: date) -> Q:
     return Q()
 
 
-DISPUTE = Q(case_type__workflow=Workflow.DISPUTE)
-HAZARD = Q(case_type__workflow=Workflow.HAZARD)
+DISPUTE = Q(flow=dispute.FLOW.key)
+HAZARD = Q(flow=hazard.FLOW.key)
+PETITION = Q(flow="petition")
+ENTERPRISE = Q(flow="enterprise")
 
 _M = Measure
 MEASURES: dict[str, Measure] = {
@@ -180,7 +217,7 @@ MEASURES: dict[str, Measure] = {
             "handling_minutes",
             RESOLVED_BEFORE,
         ),
-        _M("dispatched", "交办量", "受理量中曾交办给承办单位的", "dispatched"),
+        _M("dispatched", "交办量", "受理量中曾交办给承办单位签收的(按需签收的流程)", "dispatched"),
         _M("claim_timely", "及时签收量", "交办量中每次签收都在签收时限内的", "claim_timely"),
         _M("returned", "退回件数", "交办量中至少被退回一次的", "returned"),
         _M(
@@ -201,20 +238,26 @@ MEASURES: dict[str, Measure] = {
         _M("basically", "基本满意件数", "回访评价为基本满意的", "basically", RESOLVED_BEFORE),
         _M("reopened", "重办件数", "办结量中至少重办一次的", "reopened", RESOLVED_BEFORE),
         _M("on_spot", "网格自办量", "受理量中由网格员就地处置的", "on_spot"),
-        _M("disputes", "纠纷受理量", "矛盾纠纷流程事项的受理量", "intake", dims=DISPUTE),
+        _M("disputes", "纠纷受理量", "矛盾纠纷流程受理调解的纠纷", "intake", dims=DISPUTE),
         _M(
             "disputes_settled",
             "纠纷化解量",
-            "纠纷受理量中已办结、从未重办、且回访不是不满意的(尚无“达成协议”字段,以此认定化解)",
+            "纠纷受理量中达成调解协议、且履行回访未发现未履行的",
             "settled",
             RESOLVED_BEFORE,
             DISPUTE,
         ),
-        _M("hazards", "发现隐患数", "安全隐患流程事项的受理量", "intake", dims=HAZARD),
+        _M(
+            "hazards",
+            "发现隐患数",
+            "安全隐患流程中经核实定级的隐患(按核实时刻)",
+            "intake",
+            dims=HAZARD,
+        ),
         _M(
             "hazards_rectified",
-            "整改隐患数",
-            "发现隐患中已办结(整改销号)的",
+            "整改销号隐患数",
+            "发现隐患中已复查合格并销号的",
             "resolved",
             RESOLVED_BEFORE,
             HAZARD,
@@ -222,11 +265,100 @@ MEASURES: dict[str, Measure] = {
         _M("major_hazards", "发现重大隐患数", "发现隐患中隐患等级为重大的", "major", dims=HAZARD),
         _M(
             "major_rectified",
-            "整改重大隐患数",
-            "重大隐患中已办结的",
+            "销号重大隐患数",
+            "重大隐患中已复查合格并销号的",
             "major_resolved",
             RESOLVED_BEFORE,
             HAZARD,
+        ),
+        _M(
+            "ungraded_hazards",
+            "未定级隐患数",
+            "发现隐患中没有记录隐患等级的(不计入一般或重大)",
+            "ungraded",
+            dims=HAZARD,
+        ),
+        _M(
+            "hazards_overdue",
+            "逾期未整改隐患数",
+            "发现隐患中截至统计时刻未销号且已过整改期限的",
+            "due_set",
+            OPEN_PAST_DUE,
+            HAZARD,
+        ),
+        _M(
+            "reinspections_failed",
+            "复查不通过次数",
+            "期间内隐患复查不通过的次数(按复查时刻)",
+            kind=ACTIONS,
+            action="fail_reinspection",
+        ),
+        _M(
+            "petitions",
+            "信访受理量",
+            "信访流程中登记的信访事项(不含不予受理)",
+            "intake",
+            dims=PETITION,
+        ),
+        _M(
+            "petitions_registered",
+            "信访登记量",
+            "信访流程中登记的信访事项(含其后不予受理的)",
+            "registered",
+            dims=PETITION,
+        ),
+        _M(
+            "petition_notices_on_time",
+            "按期告知量",
+            "登记之日起15日内告知受理、不予受理或转送的",
+            "notice_on_time",
+            dims=PETITION,
+        ),
+        _M(
+            "petitions_resolved",
+            "信访办结量",
+            "信访受理量中截至统计时刻已出具处理意见书的",
+            "resolved",
+            RESOLVED_BEFORE,
+            PETITION,
+        ),
+        _M(
+            "petitions_on_time",
+            "信访按期办结量",
+            "信访办结量中在办理期限(含批准延期)内出具处理意见书的",
+            "on_time",
+            RESOLVED_BEFORE,
+            PETITION,
+        ),
+        _M(
+            "petitions_reviewed",
+            "申请复查量",
+            "信访受理量中信访人请求复查的",
+            "review_asked",
+            dims=PETITION,
+        ),
+        _M(
+            "petitions_rechecked",
+            "申请复核量",
+            "信访受理量中信访人请求复核的",
+            "recheck_asked",
+            dims=PETITION,
+        ),
+        _M(
+            "repeat_petitions",
+            "重复信访量",
+            "信访登记量中与本人已终结信访事项事实和理由相同的",
+            "repeat",
+            dims=PETITION,
+        ),
+        _M("enterprise_appeals", "企业诉求量", "企业诉求流程受理的诉求", "intake", dims=ENTERPRISE),
+        _M(
+            "enterprise_appeals_resolved",
+            "企业诉求办结量",
+            "企业诉求量中截至统计时刻已答复企业的",
+            "resolved",
+            RESOLVED_BEFORE,
+            ENTERPRISE,
         ),
         _M("rejected", "不予受理数", "期间内上报、不予受理的报告(按上报时刻)", "rejected"),
         _M("merged", "重复件", "期间内上报、作为重复件合并的报告(按上报时刻)", "merged"),
@@ -234,7 +366,8 @@ MEASURES: dict[str, Measure] = {
             "supervised",
             "督办数",
             "期间内的督办动作次数(按督办时刻),计入当时的承办单位",
-            kind=SUPERVISION,
+            kind=ACTIONS,
+            action="supervise",
         ),
         _M("enterprise_visits", "走访企业次数", "期间内对企业的走访记录数", kind=ENTERPRISE_VISITS),
         _M(
@@ -418,7 +551,7 @@ KPIS: dict[str, Kpi] = {
             _HUNDRED,
             "网格自办量 ÷ 受理量",
         ),
-        _K("disputes", "纠纷受理量", COUNT, None, ("disputes",), definition="矛盾纠纷事项的受理量"),
+        _K("disputes", "纠纷受理量", COUNT, None, ("disputes",), definition="受理调解的纠纷数"),
         _K(
             "dispute_rate",
             "化解率",
@@ -427,16 +560,16 @@ KPIS: dict[str, Kpi] = {
             ("disputes_settled",),
             ("disputes",),
             _HUNDRED,
-            "纠纷化解量 ÷ 纠纷受理量;化解 = 已办结、从未重办、回访不是不满意",
+            "纠纷化解量 ÷ 纠纷受理量;化解 = 达成调解协议,且履行回访未发现未履行",
         ),
-        _K("hazards", "发现隐患数", COUNT, None, ("hazards",), definition="安全隐患事项的受理量"),
+        _K("hazards", "发现隐患数", COUNT, None, ("hazards",), definition="经核实定级的隐患数"),
         _K(
             "hazards_rectified",
-            "整改隐患数",
+            "整改销号隐患数",
             COUNT,
             True,
             ("hazards_rectified",),
-            definition="发现隐患中已办结的",
+            definition="发现隐患中已复查合格并销号的",
         ),
         _K(
             "hazard_rate",
@@ -446,7 +579,7 @@ KPIS: dict[str, Kpi] = {
             ("hazards_rectified",),
             ("hazards",),
             _HUNDRED,
-            "整改隐患数 ÷ 发现隐患数",
+            "整改销号隐患数 ÷ 发现隐患数",
         ),
         _K(
             "major_hazards",
@@ -464,7 +597,115 @@ KPIS: dict[str, Kpi] = {
             ("major_rectified",),
             ("major_hazards",),
             _HUNDRED,
-            "整改重大隐患数 ÷ 发现重大隐患数",
+            "销号重大隐患数 ÷ 发现重大隐患数",
+        ),
+        _K(
+            "ungraded_hazards",
+            "未定级隐患数",
+            COUNT,
+            False,
+            ("ungraded_hazards",),
+            definition="没有记录隐患等级的隐患数,不计入一般或重大",
+        ),
+        _K(
+            "hazards_overdue",
+            "逾期未整改隐患数",
+            COUNT,
+            False,
+            ("hazards_overdue",),
+            definition="截至统计时刻未销号且已过整改期限的隐患数",
+        ),
+        _K(
+            "reinspections_failed",
+            "复查不通过次数",
+            "次",
+            False,
+            ("reinspections_failed",),
+            definition="期间内隐患复查不通过的次数",
+        ),
+        _K(
+            "petitions",
+            "信访受理量",
+            COUNT,
+            None,
+            ("petitions",),
+            definition="登记受理的信访事项数",
+        ),
+        _K(
+            "petition_notice_rate",
+            "按期受理告知率",
+            PERCENT,
+            True,
+            ("petition_notices_on_time",),
+            ("petitions_registered",),
+            _HUNDRED,
+            "登记之日起15日内告知受理、不予受理或转送的 ÷ 登记的信访事项",
+        ),
+        _K(
+            "petition_resolution_rate",
+            "信访办结率",
+            PERCENT,
+            True,
+            ("petitions_resolved",),
+            ("petitions",),
+            _HUNDRED,
+            "信访办结量 ÷ 信访受理量",
+        ),
+        _K(
+            "petition_on_time_rate",
+            "信访按期办结率",
+            PERCENT,
+            True,
+            ("petitions_on_time",),
+            ("petitions_resolved",),
+            _HUNDRED,
+            "按期出具处理意见书的 ÷ 信访办结量",
+        ),
+        _K(
+            "petition_review_rate",
+            "复查率",
+            PERCENT,
+            False,
+            ("petitions_reviewed",),
+            ("petitions_resolved",),
+            _HUNDRED,
+            "请求复查的 ÷ 已出具处理意见书的",
+        ),
+        _K(
+            "petition_recheck_rate",
+            "复核率",
+            PERCENT,
+            False,
+            ("petitions_rechecked",),
+            ("petitions_resolved",),
+            _HUNDRED,
+            "请求复核的 ÷ 已出具处理意见书的",
+        ),
+        _K(
+            "repeat_petitions",
+            "重复信访",
+            COUNT,
+            False,
+            ("repeat_petitions",),
+            definition="与本人已终结信访事项事实和理由相同的信访",
+        ),
+        _K(
+            "enterprise_appeals",
+            "企业诉求量",
+            COUNT,
+            None,
+            ("enterprise_appeals",),
+            definition="企业诉求流程受理的诉求数",
+        ),
+        _K(
+            "enterprise_appeal_rate",
+            "企业诉求办结率",
+            PERCENT,
+            True,
+            ("enterprise_appeals_resolved",),
+            ("enterprise_appeals",),
+            _HUNDRED,
+            "已答复企业的 ÷ 企业诉求量",
         ),
         _K("supervised", "督办数", COUNT, False, ("supervised",), definition="期间内的督办次数"),
         _K(

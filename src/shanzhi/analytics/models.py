@@ -10,13 +10,14 @@ class CaseDay(models.Model):
     `measures.COLUMNS`. A row is recomputed from its raw cases whenever one of them changes, so it
     always equals the direct count.
 
-    The key is the case's street, place, type, channel and unit, the day it counts in (受理, or
-    the report for on-the-spot, merged and rejected cases), the day of its last resolution and
+    The key is the case's street, flow, place, type, channel and unit, the day it counts in (受理,
+    or the report for on-the-spot, merged and rejected cases), the day of its last resolution and
     the day its handling deadline runs out: exactly what a figure "as of" a day needs.
     """
 
     key = models.CharField("键", max_length=160, unique=True)
     street = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    flow = models.CharField("流程", max_length=20, default="general")
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
     case_type = models.ForeignKey(
         CaseType, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -48,8 +49,14 @@ class CaseDay(models.Model):
     settled = models.PositiveIntegerField(default=0)
     major = models.PositiveIntegerField(default=0)
     major_resolved = models.PositiveIntegerField(default=0)
+    ungraded = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     merged = models.PositiveIntegerField(default=0)
+    registered = models.PositiveIntegerField(default=0)
+    notice_on_time = models.PositiveIntegerField(default=0)
+    review_asked = models.PositiveIntegerField(default=0)
+    recheck_asked = models.PositiveIntegerField(default=0)
+    repeat = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = "日汇总"

@@ -41,11 +41,11 @@ from shanzhi.errors import DomainError, PermissionDenied
 
 from .formatting import figure_value_text
 from .measures import (
+    ACTIONS,
     CASES,
     COLUMN_BY_KEY,
     KPIS,
     MEASURES,
-    SUPERVISION,
     Kpi,
     Measure,
     when_q,
@@ -233,7 +233,7 @@ def _area_group(subjects: Sequence[Area]) -> Any:
 
 def counts_cases(kpi: Kpi) -> bool:
     """Whether a KPI's numerator counts cases, and so opens on a case list."""
-    return all(MEASURES[key].kind in (CASES, SUPERVISION) for key in kpi.numerator)
+    return all(MEASURES[key].kind in (CASES, ACTIONS) for key in kpi.numerator)
 
 
 def cases_url(kpi: Kpi, period: Period, scope: Scope) -> str:

@@ -33,15 +33,16 @@ from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
 from shanzhi.areas.models import Area, Level
-from shanzhi.cases.models import Case, State
+from shanzhi.cases.models import Case
 
-from .measures import COLUMNS, REPORT_COUNTED
+from .measures import COLUMNS, NOT_TAKEN_UP, REPORT_COUNTED
 from .models import CaseDay, CaseDayKey
 
 
 @dataclass(frozen=True)
 class DayKey:
     street_id: int
+    flow: str
     area_id: int
     case_type_id: int | None
     source: str
@@ -54,6 +55,7 @@ class DayKey:
     def text(self) -> str:
         parts = [
             self.street_id,
+            self.flow,
             self.area_id,
             self.case_type_id,
             self.source,
@@ -66,9 +68,10 @@ class DayKey:
 
     @classmethod
     def parse(cls, text: str) -> "DayKey":
-        street, area, case_type, source, unit, count, resolved, due = text.split("|")
+        street, flow, area, case_type, source, unit, count, resolved, due = text.split("|")
         return cls(
             street_id=int(street),
+            flow=flow,
             area_id=int(area),
             case_type_id=int(case_type) if case_type else None,
             source=source,
@@ -81,6 +84,7 @@ class DayKey:
     def fields(self) -> dict[str, Any]:
         return {
             "street_id": self.street_id,
+            "flow": self.flow,
             "area_id": self.area_id,
             "case_type_id": self.case_type_id,
             "source": self.source,
@@ -97,7 +101,7 @@ def _day(moment: datetime | None) -> date | None:
 
 def counting_moment(case: Case) -> datetime | None:
     """When a case counts: its report for on-the-spot, merged and rejected ones, else 受理."""
-    if case.on_spot or case.state in (State.MERGED, State.REJECTED):
+    if case.on_spot or case.state in NOT_TAKEN_UP:
         return case.reported_at
     return case.accepted_at
 
@@ -109,6 +113,7 @@ def day_key(case: Case) -> DayKey | None:
         return None
     return DayKey(
         street_id=case.street_id,
+        flow=case.flow,
         area_id=case.area_id,
         case_type_id=case.case_type_id,
         source=case.source,
@@ -137,14 +142,44 @@ def _unprefixed(values: dict[str, Any]) -> dict[str, Any]:
     return {name.removeprefix(_PREFIX): value for name, value in values.items()}
 
 
+# Stands for the key in the counting query, which is compiled once per database vendor.
+_KEY_PARAM = "\x00rollup-key\x00"
+_counting: dict[str, tuple[str, tuple[Any, ...], int, list[str]]] = {}
+
+
+def _counting_query() -> tuple[str, tuple[Any, ...], int, list[str]]:
+    """The SQL that counts every column over the cases of one key, with the position of the
+    key among its parameters: building the ORM query anew for each change costs far more than
+    running it."""
+    vendor = connection.vendor
+    if vendor not in _counting:
+        members = CaseDayKey.objects.filter(key=_KEY_PARAM).values("case_id")
+        query = (
+            Case.objects.filter(pk__in=members)
+            .order_by()
+            .values(r_one=Value(1, output_field=CharField()))
+            .annotate(**column_aggregates())
+            .values(*(_PREFIX + column.key for column in COLUMNS))
+        )
+        sql, params = query.query.sql_with_params()
+        position = params.index(_KEY_PARAM)
+        _counting[vendor] = (sql, tuple(params), position, [c.key for c in COLUMNS])
+    return _counting[vendor]
+
+
 def _recompute(key: DayKey) -> None:
     text = key.text
     CaseDay.objects.bulk_create([CaseDay(key=text, **key.fields())], ignore_conflicts=True)
     # Lock the row before counting, so two changes of the same key count one after the other.
     row = CaseDay.objects.select_for_update().only("pk").get(key=text)
-    members = CaseDayKey.objects.filter(key=text).values("case_id")
-    values = Case.objects.filter(pk__in=members).aggregate(**column_aggregates())
-    CaseDay.objects.filter(pk=row.pk).update(**_unprefixed(values))
+    sql, params, position, names = _counting_query()
+    bound = list(params)
+    bound[position] = text
+    with connection.cursor() as cursor:
+        cursor.execute(sql, bound)
+        found = cursor.fetchone()
+    values = dict(zip(names, found or [0] * len(names), strict=True))
+    CaseDay.objects.filter(pk=row.pk).update(**{k: v or 0 for k, v in values.items()})
 
 
 _local = threading.local()
@@ -194,6 +229,7 @@ def _key_parts() -> dict[str, Any]:
     )
     return {
         "k_street": F("street_id"),
+        "k_flow": F("flow"),
         "k_area": F("area_id"),
         "k_type": F("case_type_id"),
         "k_source": F("source"),
@@ -225,6 +261,7 @@ _COUNTED = REPORT_COUNTED | Q(accepted_at__isnull=False)
 # The roll-up row's columns, in the order the grouped query names them (`k_…` aliases).
 _KEY_COLUMNS = {
     "street_id": "k_street",
+    "flow": "k_flow",
     "area_id": "k_area",
     "case_type_id": "k_type",
     "source": "k_source",

@@ -24,6 +24,7 @@ from shanzhi.errors import DomainError
 from shanzhi.registry.models import ItemStatus, TagKind, VerificationItem
 
 from .measures import (
+    ACTIONS,
     CARE_RESIDENTS_VISITED,
     CASES,
     COLUMN_BY_KEY,
@@ -31,7 +32,6 @@ from .measures import (
     ENTERPRISES_VISITED,
     KPIS,
     MEASURES,
-    SUPERVISION,
     VERIFICATION_DONE,
     VERIFICATION_ITEMS,
     Kpi,
@@ -207,15 +207,16 @@ def _window(period: Period, moment: datetime) -> tuple[datetime, datetime]:
     return period.start_at, min(period.end_at, moment)
 
 
-def _supervised(viewer: Any, scope: Scope, period: Period, moment: datetime) -> int:
+def _actions(measure: Measure, scope: Scope, period: Period, moment: datetime) -> QuerySet[Any]:
+    """The log rows of the measure's action taken in the period, within the scope; the unit a
+    row counts against is the one holding the case after it."""
     lo, hi = _window(period, moment)
     return CaseAction.objects.filter(
-        visible_q(viewer, "case__area__path"),
         scope.q(prefix="case__", unit_field="to_unit"),
-        action="supervise",
+        action=measure.action,
         created_at__gte=lo,
         created_at__lt=hi,
-    ).count()
+    )
 
 
 def _registry(measure: Measure, viewer: Any, scope: Scope, period: Period, moment: datetime) -> int:
@@ -262,8 +263,12 @@ def measure_values(
         else:
             values.update(_direct(case_measures, case_base(viewer, scope), period, as_of))
     for measure in measures:
-        if measure.kind == SUPERVISION:
-            values[measure.key] = _supervised(viewer, scope, period, as_of)
+        if measure.kind == ACTIONS:
+            values[measure.key] = (
+                _actions(measure, scope, period, as_of)
+                .filter(visible_q(viewer, "case__area__path"))
+                .count()
+            )
         elif measure.kind != CASES:
             values[measure.key] = (
                 None if scope.has_case_dims else _registry(measure, viewer, scope, period, as_of)
@@ -482,13 +487,8 @@ def kpi_cases(
     visible = policy.cases_visible_to(viewer).filter(visible_q(viewer))
     condition = Q(pk__in=[])
     for measure in measures:
-        if measure.kind == SUPERVISION:
-            acted = CaseAction.objects.filter(
-                scope.q(prefix="case__", unit_field="to_unit"),
-                action="supervise",
-                created_at__gte=lo,
-                created_at__lt=hi,
-            )
+        if measure.kind == ACTIONS:
+            acted = _actions(measure, scope, period, moment)
             condition |= Q(pk__in=acted.values("case_id"))
         elif measure.kind == CASES:
             column = COLUMN_BY_KEY[measure.column]

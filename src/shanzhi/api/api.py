@@ -5,7 +5,7 @@ from typing import Any
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 
-from . import cases, catalogue, errors, figures, registry
+from . import actions, cases, catalogue, errors, figures, registry
 from .auth import TokenAuth
 
 STATUS_TEXT = {
@@ -51,6 +51,7 @@ api = ShanzhiApi(
     auth=TokenAuth(),
 )
 api.add_router("", cases.router)
+api.add_router("", actions.router)
 api.add_router("", catalogue.router)
 api.add_router("", registry.router)
 api.add_router("", figures.router)

@@ -20,7 +20,11 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
+from shanzhi.cases.errors import InvalidInput
+from shanzhi.cases.flows import actions
 from shanzhi.errors import DomainError
+
+__all__ = ["IdempotencyConflict", "InvalidInput", "register"]
 
 logger = logging.getLogger(__name__)
 
@@ -113,12 +117,10 @@ FIELD_LABELS = {
     "street": "街道",
     "payload": "请求体",
 }
-
-
-class InvalidInput(DomainError):
-    """An input names something that does not exist or that the caller may not use."""
-
-    code = "invalid_input"
+# Every input a step of a flow declares, by the name the API gives it.
+for _transition in actions().values():
+    for _spec in _transition.inputs:
+        FIELD_LABELS.setdefault(_spec.api_name, _spec.label)
 
 
 class IdempotencyConflict(DomainError):

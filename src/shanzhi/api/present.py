@@ -6,9 +6,11 @@ from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
 
-from shanzhi import clock, policy
+from shanzhi import clock
 from shanzhi.accounts.models import Unit, User
 from shanzhi.areas.models import Area, Level
+from shanzhi.cases.documents import case_documents
+from shanzhi.cases.flows import FLOWS
 from shanzhi.cases.models import (
     Case,
     CaseAction,
@@ -16,16 +18,17 @@ from shanzhi.cases.models import (
     HandlingLevel,
     Priority,
     Source,
-    State,
 )
-from shanzhi.cases.selectors import case_timeline, deadline_status
-from shanzhi.cases.workflow import TRANSITIONS
+from shanzhi.cases.selectors import (
+    action_details,
+    available_actions,
+    case_facts,
+    case_timeline,
+    deadline_status,
+)
 from shanzhi.registry.services import reporter_phone_shown
 
 from .schemas import PageIn
-
-# The intake's own log row is not a transition of the table.
-ACTION_LABELS = {"report": "上报登记"} | {name: t.label for name, t in TRANSITIONS.items()}
 
 Row = TypeVar("Row", bound=Model)
 
@@ -56,8 +59,10 @@ def _case_item(case: Case, moment: datetime) -> dict[str, Any]:
     return {
         "number": case.number,
         "title": case.title,
+        "flow": case.flow,
+        "flow_label": case.flow_spec.label,
         "state": case.state,
-        "state_label": State(case.state).label,
+        "state_label": case.state_label,
         "source": case.source,
         "source_label": Source(case.source).label,
         "case_type": {"id": case_type.pk, "name": case_type.name} if case_type else None,
@@ -81,29 +86,19 @@ def case_items(cases: Iterable[Case]) -> list[dict[str, Any]]:
 def _action(row: CaseAction) -> dict[str, Any]:
     return {
         "action": row.action,
-        "label": ACTION_LABELS.get(row.action, row.action),
+        "label": row.label,
         "actor": _person(row.actor),
         "from_state": row.from_state or None,
-        "from_state_label": State(row.from_state).label if row.from_state else "",
+        "from_state_label": row.from_state_label,
         "to_state": row.to_state,
-        "to_state_label": State(row.to_state).label,
+        "to_state_label": row.to_state_label,
+        "details": action_details(row),
         "from_unit": row.from_unit.name if row.from_unit else None,
         "to_unit": row.to_unit.name if row.to_unit else None,
         "note": row.note,
         "attachment_count": len(row.attachments.all()),
         "created_at": row.created_at,
     }
-
-
-def available_actions(user: User | None, case: Case) -> list[str]:
-    """The actions `user` may take on the case in its current state."""
-    if user is None:
-        return []
-    return [
-        name
-        for name, transition in TRANSITIONS.items()
-        if case.state in transition.sources and policy.can_perform(user, case, transition.who)
-    ]
 
 
 def case_detail(case: Case, *, user: User | None) -> dict[str, Any]:
@@ -137,7 +132,12 @@ def case_detail(case: Case, *, user: User | None) -> dict[str, Any]:
         "reopen_count": case.reopen_count,
         "supervise_count": case.supervise_count,
         "extension_count": case.extension_count,
-        "available_actions": available_actions(user, case),
+        "available_actions": [t.action for t in available_actions(user, case)],
+        "facts": [{"label": label, "value": value} for label, value in case_facts(case)],
+        "documents": [
+            {"key": doc.spec.key, "title": doc.spec.title, "issued_at": doc.row.created_at}
+            for doc in case_documents(case)
+        ],
         "timeline": [_action(row) for row in case_timeline(case=case)],
     }
 
@@ -163,6 +163,7 @@ def case_type_items(case_types: Iterable[CaseType]) -> list[dict[str, Any]]:
                 "handle_limit_label": case_type.handle_limit_label,
                 "priority": case_type.priority,
                 "workflow": case_type.workflow,
+                "workflow_label": FLOWS[case_type.workflow].label,
                 "keywords": [str(keyword) for keyword in case_type.keywords],
             }
         )

@@ -20,7 +20,7 @@ from pydantic import Field
 from shanzhi import policy
 from shanzhi.accounts.models import User
 from shanzhi.areas.models import Area
-from shanzhi.cases.models import Case, State
+from shanzhi.cases.models import Case
 from shanzhi.errors import NotFound, PermissionDenied
 from shanzhi.registry import selectors, services
 from shanzhi.registry.models import (
@@ -61,6 +61,7 @@ from .schemas import (
     PageIn,
     PageOut,
     Ref,
+    StateKey,
     Text,
 )
 
@@ -134,7 +135,7 @@ class HouseRef(Out):
 class CaseRef(Out):
     number: str
     title: str
-    state: State
+    state: StateKey
     state_label: str
     reported_at: datetime
 
@@ -476,7 +477,7 @@ def _detail(user: User, record: services.AnyRecord) -> dict[str, Any]:
                 "number": case.number,
                 "title": case.title,
                 "state": case.state,
-                "state_label": State(case.state).label,
+                "state_label": case.state_label,
                 "reported_at": case.reported_at,
             }
             for case in cases

@@ -6,14 +6,15 @@ columns hold, naive datetimes read as Beijing time.
 """
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import AfterValidator, ConfigDict
 
 from shanzhi.areas.models import Level
-from shanzhi.cases.models import HandlingLevel, Priority, Satisfaction, Source, State, Workflow
+from shanzhi.cases.flows import FLOWS, state_choices
+from shanzhi.cases.models import HandlingLevel, Priority, Satisfaction, Source
 
 MAX_ID = 2**63 - 1
 MAX_PAGE = 100_000
@@ -38,6 +39,13 @@ Text = Annotated[str, AfterValidator(_without_nul)]
 Moment = Annotated[datetime, AfterValidator(_local_moment)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Code = Annotated[str, Field(pattern=CODE_PATTERN, max_length=32)]
+# The flows' own keys: the document lists them, so a client knows every state and flow.
+if TYPE_CHECKING:
+    StateKey = str
+    FlowKey = str
+else:
+    StateKey = Literal[tuple(key for key, _ in state_choices())]
+    FlowKey = Literal[tuple(FLOWS)]
 Version = Annotated[
     int,
     Field(ge=1, le=2**31 - 1, description="调用方所见的事件版本号;与当前版本不符时返回 409"),
@@ -97,7 +105,8 @@ class PageOut(Out):
 
 
 class CaseListIn(PageIn):
-    state: list[State] = Field(default_factory=list, description="状态,可重复")
+    state: list[StateKey] = Field(default_factory=list, description="状态,可重复")
+    flow: FlowKey | None = Field(None, description="流程")
     area: Code | None = Field(None, description="辖区编码,含其下级")
     case_type: Id | None = Field(None, description="事项类型 id")
     category: Id | None = Field(None, description="事项类别 id(大类或小类)")
@@ -112,7 +121,9 @@ class CaseListIn(PageIn):
 class CaseItemOut(Out):
     number: str
     title: str
-    state: State
+    flow: FlowKey
+    flow_label: str
+    state: StateKey
     state_label: str
     source: Source
     source_label: str
@@ -135,15 +146,27 @@ class ActionOut(Out):
     action: str
     label: str
     actor: str | None = Field(description="操作人;系统或匿名上报时为空")
-    from_state: State | None
+    from_state: StateKey | None
     from_state_label: str
-    to_state: State
+    to_state: StateKey
     to_state_label: str
+    details: list[str] = Field(description="本步骤填写的各项内容,如“隐患等级:重大”")
     from_unit: str | None
     to_unit: str | None
     note: str
     attachment_count: int
     created_at: datetime
+
+
+class FactOut(Out):
+    label: str
+    value: str
+
+
+class DocumentOut(Out):
+    key: str
+    title: str
+    issued_at: datetime
 
 
 class CaseDetailOut(CaseItemOut):
@@ -175,7 +198,13 @@ class CaseDetailOut(CaseItemOut):
     reopen_count: int
     supervise_count: int
     extension_count: int
-    available_actions: list[str] = Field(description="当前状态下调用方可执行的动作")
+    available_actions: list[str] = Field(
+        description="当前状态下调用方可执行的动作(POST /cases/{number}/{动作})"
+    )
+    facts: list[FactOut] = Field(description="事项附加字段与流程记录的事实,如隐患等级、当事人")
+    documents: list[DocumentOut] = Field(
+        description="流程出具的文书;GET /cases/{number}/documents/{key} 下载 .docx"
+    )
     timeline: list[ActionOut]
 
 
@@ -206,62 +235,6 @@ class VersionIn(Schema):
     version: Version
 
 
-class AcceptIn(VersionIn):
-    case_type_id: Id
-    area_code: Code | None = Field(None, description="更正发生地;默认不变")
-    priority: Priority | None = Field(None, description="默认取事项类型的优先级")
-
-
-class ReasonIn(VersionIn):
-    reason: Text = Field(max_length=2000)
-
-
-class DispatchIn(VersionIn):
-    unit_id: Id
-    note: Text = Field("", max_length=2000)
-
-
-class TransferIn(VersionIn):
-    unit_id: Id
-    reason: Text = Field(max_length=2000)
-
-
-class ExtensionRequestIn(VersionIn):
-    due_at: Moment = Field(description="申请延期至;不带时区时按北京时间")
-    reason: Text = Field(max_length=2000)
-
-
-class NoteIn(VersionIn):
-    note: Text = Field("", max_length=2000)
-
-
-class RequiredNoteIn(VersionIn):
-    note: Text = Field(max_length=2000)
-
-
-class SuperviseIn(VersionIn):
-    requirement: Text = Field(max_length=2000)
-
-
-class ResolveIn(VersionIn):
-    result: Text = Field(max_length=2000)
-    evidence: Text = Field(max_length=2000, description="办理凭证的文字说明")
-
-
-class ResolveOnSpotIn(VersionIn):
-    case_type_id: Id
-    result: Text = Field(max_length=2000)
-
-
-class CallbackIn(VersionIn):
-    satisfaction: Satisfaction
-    note: Text = Field("", max_length=2000)
-
-
-class MergeIn(VersionIn):
-    target_number: Code = Field(description="保留的事件编号")
-
-
 # Catalogue and areas -------------------------------------------------------------------------
 
 
@@ -282,7 +255,8 @@ class CaseTypeOut(Out):
     handle_limit_hours: int | None
     handle_limit_label: str
     priority: Priority
-    workflow: Workflow
+    workflow: FlowKey
+    workflow_label: str
     keywords: list[str]
 
 

@@ -14,10 +14,10 @@ from shanzhi.errors import DomainError
 from shanzhi.masking import mask_phone
 
 from . import catalogue_admin
+from .flows import REPORT_ACTION, REPORT_LABEL, actions
 from .models import Case, CaseAction, CaseCategory, CaseType
-from .workflow import TRANSITIONS
 
-ACTION_LABELS = {"report": "上报", **{name: t.label for name, t in TRANSITIONS.items()}}
+ACTION_LABELS = {REPORT_ACTION: REPORT_LABEL, **{name: t.label for name, t in actions().items()}}
 
 
 class CaseTypeForm(forms.ModelForm):
@@ -96,6 +96,8 @@ class CaseTypeForm(forms.ModelForm):
                     street=street,
                     category=category,
                     default_unit=data.get("default_unit"),
+                    case_type=self.instance if self.instance.pk else None,
+                    workflow=data.get("workflow") or "",
                 )
             except DomainError as exc:
                 raise forms.ValidationError(exc.message) from exc
@@ -273,8 +275,8 @@ class CaseActionInline(admin.TabularInline):
         "created_at",
         "action_label",
         "actor",
-        "from_state",
-        "to_state",
+        "from_state_label",
+        "to_state_label",
         "to_unit",
         "note",
     )
@@ -284,7 +286,15 @@ class CaseActionInline(admin.TabularInline):
 
     @admin.display(description="动作")
     def action_label(self, obj: CaseAction) -> str:
-        return ACTION_LABELS.get(obj.action, obj.action)
+        return obj.label
+
+    @admin.display(description="原状态")
+    def from_state_label(self, obj: CaseAction) -> str:
+        return obj.from_state_label
+
+    @admin.display(description="新状态")
+    def to_state_label(self, obj: CaseAction) -> str:
+        return obj.to_state_label
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CaseAction]:
         return super().get_queryset(request).select_related("actor", "to_unit")
@@ -309,13 +319,13 @@ class CaseAdmin(_ReadOnly):
         "number",
         "title",
         "source",
-        "state",
+        "state_label",
         "case_type",
         "area",
         "unit",
         "reported_at",
     ]
-    list_filter = ["state", "source", ("street", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["flow", "state", "source", ("street", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["number", "title"]
     list_select_related = ["case_type", "area", "unit"]
     list_per_page = 50
@@ -327,7 +337,8 @@ class CaseAdmin(_ReadOnly):
         "description",
         "source",
         "case_type",
-        "state",
+        "flow_label",
+        "state_label",
         "level",
         "priority",
         "area",
@@ -354,6 +365,14 @@ class CaseAdmin(_ReadOnly):
     def masked_phone(self, obj: Case) -> str:
         return mask_phone(obj.reporter_phone)
 
+    @admin.display(description="流程")
+    def flow_label(self, obj: Case) -> str:
+        return obj.flow_spec.label
+
+    @admin.display(description="状态", ordering="state")
+    def state_label(self, obj: Case) -> str:
+        return obj.state_label
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
         return policy.cases_visible_to(request.user).select_related(
             "case_type", "area", "unit", "assignee", "merged_into"
@@ -373,8 +392,15 @@ class ActionFilter(admin.SimpleListFilter):
 
 @admin.register(CaseAction, site=admin_site)
 class CaseActionAdmin(_ReadOnly):
-    list_display = ["created_at", "case", "action_label", "actor", "from_state", "to_state"]
-    list_filter = [ActionFilter, "to_state"]
+    list_display = [
+        "created_at",
+        "case",
+        "action_label",
+        "actor",
+        "from_state_label",
+        "to_state_label",
+    ]
+    list_filter = [ActionFilter, "flow"]
     search_fields = ["case__number"]
     list_select_related = ["case", "actor"]
     list_per_page = 50
@@ -382,8 +408,8 @@ class CaseActionAdmin(_ReadOnly):
         "case",
         "action_label",
         "actor",
-        "from_state",
-        "to_state",
+        "from_state_label",
+        "to_state_label",
         "from_unit",
         "to_unit",
         "note",
@@ -393,7 +419,15 @@ class CaseActionAdmin(_ReadOnly):
 
     @admin.display(description="动作", ordering="action")
     def action_label(self, obj: CaseAction) -> str:
-        return ACTION_LABELS.get(obj.action, obj.action)
+        return obj.label
+
+    @admin.display(description="原状态")
+    def from_state_label(self, obj: CaseAction) -> str:
+        return obj.from_state_label
+
+    @admin.display(description="新状态")
+    def to_state_label(self, obj: CaseAction) -> str:
+        return obj.to_state_label
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CaseAction]:
         return policy.case_actions_visible_to(request.user).select_related(

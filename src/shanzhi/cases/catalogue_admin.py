@@ -15,7 +15,8 @@ from shanzhi.accounts.models import Unit, User
 from shanzhi.areas.models import Area, Level
 from shanzhi.errors import DomainError, PermissionDenied
 
-from .models import CaseCategory, CaseType
+from .flows import FLOWS
+from .models import Case, CaseCategory, CaseType
 
 KEYWORD_SEPARATORS = re.compile(r"[,,、;;\s]+")
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -67,8 +68,12 @@ def case_type_check(
     street: Area,
     category: CaseCategory,
     default_unit: Unit | None,
+    case_type: CaseType | None = None,
+    workflow: str = "",
 ) -> None:
-    """The rules of a type beyond its own columns: whose catalogue, whose category and unit."""
+    """The rules of a type beyond its own columns: whose catalogue, whose category and unit, and
+    that a type with cases keeps its flow (each case keeps the flow it was created under, and the
+    figures count a flow's cases by their type)."""
     if not policy.can_manage_catalogue(actor, street):
         raise PermissionDenied("无权维护该街道的事项清单")
     if category.street_id != street.pk:
@@ -77,6 +82,16 @@ def case_type_check(
         raise CatalogueError(f"单位“{default_unit.name}”不属于该街道")
     if default_unit is not None and not default_unit.is_active:
         raise CatalogueError(f"单位“{default_unit.name}”已停用")
+    if workflow and workflow not in FLOWS:
+        raise CatalogueError("没有这个流程")
+    if (
+        case_type is not None
+        and case_type.pk is not None
+        and workflow
+        and workflow != CaseType.objects.get(pk=case_type.pk).workflow
+        and Case.objects.filter(case_type=case_type).exists()
+    ):
+        raise CatalogueError("已有事件使用该事项类型,不能改换流程;请新建一个事项类型")
 
 
 def _validate(row: CaseType | CaseCategory) -> None:
@@ -108,7 +123,14 @@ def case_type_save(
     of an existing type stay as they are."""
     if case_type is not None:
         street, code = case_type.street, case_type.code
-    case_type_check(actor=actor, street=street, category=category, default_unit=default_unit)
+    case_type_check(
+        actor=actor,
+        street=street,
+        category=category,
+        default_unit=default_unit,
+        case_type=case_type,
+        workflow=workflow,
+    )
     code, name = code.strip().upper(), name.strip()
     if not code or not name:
         raise CatalogueError("编码和名称不能为空")

@@ -14,7 +14,8 @@ from django.db.models.functions import Coalesce, NullIf
 from shanzhi import clock, policy
 from shanzhi.accounts.models import User
 
-from .models import OPEN_STATES, Case, CaseAction, Notification, State
+from .flows import queues_for, states_of, waiting_q
+from .models import Case, CaseAction, Notification
 from .selectors import CaseFilters, case_list, overdue_q
 
 # Notifications ----------------------------------------------------------------------------------
@@ -39,24 +40,22 @@ class DeskQueue:
     order: tuple[str, ...]
 
 
-DESK_QUEUES: dict[str, DeskQueue] = {
-    q.name: q
-    for q in [
-        # First come, first served: the oldest report waits longest.
-        DeskQueue("reported", "待受理", lambda m: Q(state=State.REPORTED), ("reported_at", "id")),
-        DeskQueue(
-            "accepted", "已受理待交办", lambda m: Q(state=State.ACCEPTED), ("accepted_at", "id")
-        ),
-        DeskQueue("resolved", "待回访", lambda m: Q(state=State.RESOLVED), ("resolved_at", "id")),
-        DeskQueue(
-            "extension",
-            "延期待审批",
-            lambda m: Q(state=State.IN_PROGRESS, extension_requested_until__isnull=False),
-            ("handle_due_at", "id"),
-        ),
-        DeskQueue("overdue", "超期", overdue_q, ("handle_due_at", "id")),
-    ]
-}
+def _waiting_in(queue: str) -> Callable[[datetime], Q]:
+    return lambda moment: waiting_q("dispatcher", queue)
+
+
+def _desk_queues() -> dict[str, DeskQueue]:
+    """The desk's queues: every queue a flow makes dispatchers wait in (first come, first
+    served: the oldest case waits longest), and the overdue cases."""
+    queues = {
+        queue.key: DeskQueue(queue.key, queue.label, _waiting_in(queue.key), queue.order)
+        for queue in queues_for("dispatcher")
+    }
+    queues["overdue"] = DeskQueue("overdue", "超期", overdue_q, ("handle_due_at", "id"))
+    return queues
+
+
+DESK_QUEUES: dict[str, DeskQueue] = _desk_queues()
 
 
 def _desk_cases(user: User) -> QuerySet[Case]:
@@ -92,7 +91,7 @@ def oversight_supervised(*, user: User) -> QuerySet[Case]:
     latest = CaseAction.objects.filter(case=OuterRef("pk"), action="supervise").order_by(
         "-created_at", "-id"
     )
-    cases = case_list(user=user, filters=CaseFilters(states=tuple(OPEN_STATES)))
+    cases = case_list(user=user, filters=CaseFilters(states=tuple(states_of("open"))))
     return (
         (cases & policy.oversight_cases_for(user))
         .filter(supervise_count__gt=0)

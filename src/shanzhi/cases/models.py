@@ -1,10 +1,14 @@
 import secrets
+from typing import TYPE_CHECKING
 
 from django.db import models
 
 from shanzhi.accounts.models import Unit, User
 from shanzhi.areas.models import Area
 from shanzhi.protection import SealedTextField
+
+if TYPE_CHECKING:
+    from shanzhi.cases.flows.spec import Flow
 
 
 class Source(models.TextChoices):
@@ -27,13 +31,6 @@ class State(models.TextChoices):
     RESOLVED = "resolved", "已办结"
     ARCHIVED = "archived", "已归档"
     MERGED = "merged", "已合并"
-
-
-# Still waiting for someone to act, as supervision and the inbox count them.
-OPEN_STATES = frozenset({State.REPORTED, State.ACCEPTED, State.DISPATCHED, State.IN_PROGRESS})
-# A handling deadline runs only while a unit holds the case.
-RUNNING_STATES = frozenset({State.DISPATCHED, State.IN_PROGRESS})
-TERMINAL_STATES = frozenset({State.REJECTED, State.ARCHIVED, State.MERGED})
 
 
 class HandlingLevel(models.TextChoices):
@@ -65,12 +62,11 @@ class Satisfaction(models.TextChoices):
     UNSATISFIED = "unsatisfied", "不满意"
 
 
-class Workflow(models.TextChoices):
-    GENERAL = "general", "通用流程"
-    HAZARD = "hazard", "安全隐患"
-    PETITION = "petition", "信访"
-    ENTERPRISE = "enterprise", "企业诉求"
-    DISPUTE = "dispute", "矛盾纠纷"
+def flow_choices() -> list[tuple[str, str]]:
+    """The flows a case type may name (declared in shanzhi.cases.flows)."""
+    from shanzhi.cases.flows import FLOWS
+
+    return [(flow.key, flow.label) for flow in FLOWS.values()]
 
 
 class CaseCategory(models.Model):
@@ -134,7 +130,11 @@ class CaseType(models.Model):
         "优先级", max_length=10, choices=Priority.choices, default=Priority.NORMAL
     )
     workflow = models.CharField(
-        "流程", max_length=20, choices=Workflow.choices, default=Workflow.GENERAL
+        "流程",
+        max_length=20,
+        choices=flow_choices,
+        default="general",
+        help_text="已有事件的事项类型不能改换流程;事件始终按其建立时的流程办理",
     )
     keywords = models.JSONField("分拨关键词", default=list, blank=True)
     extra_fields = models.JSONField("附加字段", default=list, blank=True)
@@ -214,7 +214,9 @@ class Case(models.Model):
     priority = models.CharField(
         "优先级", max_length=10, choices=Priority.choices, default=Priority.NORMAL
     )
-    state = models.CharField("状态", max_length=20, choices=State.choices, default=State.REPORTED)
+    flow = models.CharField("流程", max_length=20, default="general")
+    # The states are the flow's (shanzhi.cases.flows); only the engine sets this.
+    state = models.CharField("状态", max_length=20, default=State.REPORTED)
     level = models.CharField("处置层级", max_length=20, choices=HandlingLevel.choices)
     unit = models.ForeignKey(
         Unit,
@@ -281,12 +283,10 @@ class Case(models.Model):
                 condition=~models.Q(client_key=""),
                 name="case_client_key_unique",
             ),
-            models.CheckConstraint(
-                condition=models.Q(state__in=[s.value for s in State]), name="case_state_valid"
-            ),
         ]
         indexes = [
             models.Index(fields=["street", "state"], name="case_street_state"),
+            models.Index(fields=["flow", "state"], name="case_flow_state"),
             models.Index(fields=["unit", "state"], name="case_unit_state"),
             models.Index(fields=["state", "handle_due_at"], name="case_state_due"),
             models.Index(fields=["street", "accepted_at"], name="case_street_accepted"),
@@ -296,8 +296,20 @@ class Case(models.Model):
         return f"{self.number} {self.title}"
 
     @property
+    def flow_spec(self) -> "Flow":
+        from shanzhi.cases.flows import flow_of
+
+        return flow_of(self)
+
+    @property
+    def state_label(self) -> str:
+        return self.flow_spec.state_label(self.state)
+
+    @property
     def is_open(self) -> bool:
-        return self.state in OPEN_STATES
+        from shanzhi.cases.flows.spec import Kind
+
+        return self.flow_spec.state(self.state).kind == Kind.OPEN
 
     @property
     def reporter_reachable(self) -> bool:
@@ -314,6 +326,7 @@ class CaseAction(models.Model):
     street = models.ForeignKey(
         Area, verbose_name="所属街道", on_delete=models.PROTECT, related_name="+"
     )
+    flow = models.CharField("流程", max_length=20, default="general")
     action = models.CharField("动作", max_length=30)
     actor = models.ForeignKey(
         User,
@@ -323,8 +336,8 @@ class CaseAction(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    from_state = models.CharField("原状态", max_length=20, choices=State.choices, blank=True)
-    to_state = models.CharField("新状态", max_length=20, choices=State.choices)
+    from_state = models.CharField("原状态", max_length=20, blank=True)
+    to_state = models.CharField("新状态", max_length=20)
     from_unit = models.ForeignKey(
         Unit,
         verbose_name="原单位",
@@ -355,6 +368,65 @@ class CaseAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}:{self.action}"
+
+    @property
+    def label(self) -> str:
+        from shanzhi.cases.flows import action_label
+
+        return action_label(self.flow, self.action, self.data)
+
+    @property
+    def from_state_label(self) -> str:
+        from shanzhi.cases.flows import state_label
+
+        return state_label(self.flow, self.from_state) if self.from_state else ""
+
+    @property
+    def to_state_label(self) -> str:
+        from shanzhi.cases.flows import state_label
+
+        # A hand-over ends at the first state of the flow the case passed to.
+        return state_label(self.data.get("flow") or self.flow, self.to_state)
+
+
+class CaseClock(models.Model):
+    """One clock of a case (a time limit of its flow): when it started, when it runs out, whether
+    it is suspended or stopped and whether it was met. Restarting a clock reuses its row; the
+    action log keeps each run's outcome."""
+
+    case = models.ForeignKey(
+        Case, verbose_name="事件", on_delete=models.CASCADE, related_name="clocks"
+    )
+    street = models.ForeignKey(
+        Area, verbose_name="所属街道", on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField("时限", max_length=30)
+    per = models.CharField("计时单位", max_length=20, blank=True)
+    started_at = models.DateTimeField("开始", null=True, blank=True)
+    due_at = models.DateTimeField("届满", null=True, blank=True)
+    due_soon_at = models.DateTimeField("临期提醒时刻", null=True, blank=True)
+    suspended_at = models.DateTimeField("中止于", null=True, blank=True)
+    remaining_seconds = models.PositiveIntegerField("中止时剩余(秒)", null=True, blank=True)
+    stopped_at = models.DateTimeField("停止于", null=True, blank=True)
+    met = models.BooleanField("按时", null=True, blank=True)
+    fired_for = models.DateTimeField(
+        "已到期处理的届满时刻", null=True, blank=True, help_text="巡检对同一届满时刻只处理一次"
+    )
+
+    class Meta:
+        verbose_name = "时限"
+        verbose_name_plural = "时限"
+        constraints = [models.UniqueConstraint(fields=["case", "name"], name="case_clock_once")]
+        indexes = [
+            models.Index(fields=["stopped_at", "due_at"], name="clock_running_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.name}"
+
+    @property
+    def running(self) -> bool:
+        return self.started_at is not None and self.stopped_at is None and self.suspended_at is None
 
 
 class Attachment(models.Model):

@@ -1,37 +1,60 @@
-"""Who hears of what a transition did. Sent after the transaction commits, each message once."""
+"""Who hears of what a transition did. Sent after the transaction commits, each message once.
 
-from collections.abc import Iterable
+Whom a transition tells, and the words the message begins with, are declared on the transition
+(`Tell`); this module only knows how to find each audience.
+"""
+
+from collections.abc import Callable, Iterable
 
 from shanzhi import clock
 from shanzhi.accounts.models import Role, RoleGrant, User
 
-from .models import Case, Notification
-
-# Whom each action concerns: the unit now holding the case, or the dispatchers of its street.
-UNIT_ACTIONS = {"dispatch": "新交办", "transfer": "转办", "reopen": "重办", "supervise": "督办"}
-DISPATCHER_ACTIONS = {
-    "return": "被退回",
-    "escalate": "被上报",
-    "request_extension": "申请延期",
-    "resolve": "已办结待回访",
-    "resolve_on_spot": "已就地处置待回访",
-}
+from .models import Case, CaseAction, Notification
 
 
 def unit_handlers(case: Case) -> list[User]:
+    """The handlers of the unit now holding the case, and whoever claimed it."""
     if case.unit_id is None:
         return []
     handlers = RoleGrant.objects.filter(
         role=Role.HANDLER, revoked_at__isnull=True, user__unit_id=case.unit_id, user__is_active=True
     ).values("user_id")
-    return list(User.objects.filter(pk__in=handlers))
+    users = list(User.objects.filter(pk__in=handlers))
+    if case.assignee_id and case.assignee is not None:
+        users.append(case.assignee)
+    return users
+
+
+def _over_area(case: Case, role: str) -> list[User]:
+    grants = RoleGrant.objects.filter(
+        role=role, revoked_at__isnull=True, user__is_active=True
+    ).filter(area__path__in=[*case.area.ancestor_paths, case.area.path])
+    return list(User.objects.filter(pk__in=grants.values("user_id")))
 
 
 def street_dispatchers(case: Case) -> list[User]:
-    grants = RoleGrant.objects.filter(
-        role=Role.DISPATCHER, revoked_at__isnull=True, user__is_active=True
-    ).filter(area__path__in=[*case.area.ancestor_paths, case.area.path])
-    return list(User.objects.filter(pk__in=grants.values("user_id")))
+    return _over_area(case, Role.DISPATCHER)
+
+
+def _leaders(case: Case) -> list[User]:
+    return _over_area(case, Role.LEADER)
+
+
+def _reporter(case: Case) -> list[User]:
+    return [case.reporter] if case.reporter_id and case.reporter is not None else []
+
+
+AUDIENCES: dict[str, Callable[[Case], list[User]]] = {
+    "unit": unit_handlers,
+    "dispatchers": street_dispatchers,
+    "leaders": _leaders,
+    "reporter": _reporter,
+}
+
+
+def audience(case: Case, who: Iterable[str]) -> list[User]:
+    """Everyone of the named audiences of a case (see spec.AUDIENCE_LABELS)."""
+    return [user for name in who for user in AUDIENCES[name](case)]
 
 
 def notify(*, users: Iterable[User], case: Case | None, kind: str, message: str, key: str) -> int:
@@ -56,30 +79,23 @@ def notify(*, users: Iterable[User], case: Case | None, kind: str, message: str,
     return len(new)
 
 
-def notify_transition(case: Case, action: str) -> None:
-    """Tell the people a transition concerns, keyed by the case version it produced.
+def notify_transition(case: Case, log: CaseAction) -> None:
+    """Tell the people the transition's declaration names, keyed by the case version it produced.
 
     A replayed past (the demo's year) notifies nobody: there is no one to act on it any more.
     """
     if clock.is_replaying():
         return
-    key = f"{action}:{case.pk}:{case.version}"
-    if action in UNIT_ACTIONS:
-        users = unit_handlers(case)
-        if case.assignee_id and case.assignee:
-            users.append(case.assignee)
-        notify(
-            users=users,
-            case=case,
-            kind=action,
-            key=key,
-            message=f"{UNIT_ACTIONS[action]}:{case.number} {case.title}",
-        )
-    elif action in DISPATCHER_ACTIONS:
-        notify(
-            users=street_dispatchers(case),
-            case=case,
-            kind=action,
-            key=key,
-            message=f"{DISPATCHER_ACTIONS[action]}:{case.number} {case.title}",
-        )
+    from .flows import FLOWS
+
+    flow = FLOWS.get(log.flow)
+    transition = flow.transition(log.action) if flow is not None else None
+    if transition is None or transition.tell is None:
+        return
+    notify(
+        users=audience(case, transition.tell.who),
+        case=case,
+        kind=log.action,
+        key=f"{log.action}:{case.pk}:{case.version}",
+        message=f"{transition.tell.verb}:{case.number} {case.title}",
+    )

@@ -6,12 +6,15 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
 from shanzhi import clock, policy
 from shanzhi.accounts.models import Role, User
 from shanzhi.areas.models import Area
 
-from .models import OPEN_STATES, RUNNING_STATES, Case, CaseAction, Notification, State
+from .flows import FLOWS, flow_of, is_running, running_q, states_of, waiting_q
+from .flows.spec import Input, InputKind, TransitionSpec
+from .models import Case, CaseAction, HandlingLevel, Notification
 
 DUPLICATE_WINDOW = timedelta(days=30)
 DUPLICATE_SIMILARITY = 0.45
@@ -20,6 +23,7 @@ DUPLICATE_SIMILARITY = 0.45
 @dataclass(frozen=True)
 class CaseFilters:
     states: tuple[str, ...] = ()
+    flow: str = ""
     area: Area | None = None
     case_type_id: int | None = None
     category_id: int | None = None
@@ -36,12 +40,12 @@ def _with_relations(cases: QuerySet[Case]) -> QuerySet[Case]:
 
 
 def overdue_q(moment: datetime) -> Q:
-    """Open past the handling deadline: derived from the deadline at query time."""
-    return Q(state__in=RUNNING_STATES, handle_due_at__lte=moment)
+    """Past the handling deadline while the handling clock runs: derived at query time."""
+    return running_q() & Q(handle_due_at__lte=moment)
 
 
 def due_soon_q(moment: datetime) -> Q:
-    return Q(state__in=RUNNING_STATES, due_soon_at__lte=moment, handle_due_at__gt=moment)
+    return running_q() & Q(due_soon_at__lte=moment, handle_due_at__gt=moment)
 
 
 def case_list(*, user: Any, filters: CaseFilters | None = None) -> QuerySet[Case]:
@@ -50,6 +54,8 @@ def case_list(*, user: Any, filters: CaseFilters | None = None) -> QuerySet[Case
     cases = policy.cases_visible_to(user)
     if f.states:
         cases = cases.filter(state__in=f.states)
+    if f.flow:
+        cases = cases.filter(flow=f.flow)
     if f.area is not None:
         cases = cases.filter(area__path__startswith=f.area.path)
     if f.case_type_id:
@@ -85,7 +91,7 @@ def case_list(*, user: Any, filters: CaseFilters | None = None) -> QuerySet[Case
 def deadline_status(case: Case, moment: datetime | None = None) -> str:
     """ "overdue", "due_soon" or "" for one case, by the same rule the filters use."""
     moment = moment or clock.now()
-    if case.state not in RUNNING_STATES or case.handle_due_at is None:
+    if case.handle_due_at is None or not is_running(case):
         return ""
     if case.handle_due_at <= moment:
         return "overdue"
@@ -104,26 +110,35 @@ def case_timeline(*, case: Case) -> QuerySet[CaseAction]:
 
 
 def inbox_for(*, user: User) -> QuerySet[Case]:
-    """我的待办: the cases waiting for this user's action, most urgent first."""
+    """我的待办: the cases waiting for this user's action, most urgent first.
+
+    Which cases wait for whom is what the flows declare (each state's `waits`); a leader also
+    has every overdue case of their area, to supervise.
+    """
     waiting = Q(pk__in=[])
-    dispatcher_paths = policy.scope_paths(user, [Role.DISPATCHER])
-    for path in dispatcher_paths:
-        waiting |= Q(area__path__startswith=path) & (
-            Q(state__in=[State.REPORTED, State.ACCEPTED, State.RESOLVED])
-            | Q(state=State.IN_PROGRESS, extension_requested_until__isnull=False)
-        )
+    for actor, role in (
+        ("dispatcher", Role.DISPATCHER),
+        ("grid_worker", Role.GRID_WORKER),
+        ("leader", Role.LEADER),
+    ):
+        paths = policy.scope_paths(user, [role])
+        if paths:
+            waiting |= _under(paths) & waiting_q(actor)
     if user.unit_id is not None and policy.has_role(user, Role.HANDLER):
-        waiting |= Q(unit_id=user.unit_id, state__in=RUNNING_STATES)
-    for path in policy.scope_paths(user, [Role.GRID_WORKER]):
-        waiting |= Q(area__path__startswith=path, state=State.REPORTED)
-    for path in policy.scope_paths(user, [Role.LEADER]):
-        waiting |= Q(area__path__startswith=path) & (
-            overdue_q(clock.now())
-            | Q(state=State.IN_PROGRESS, extension_requested_until__isnull=False)
-        )
+        waiting |= Q(unit_id=user.unit_id) & waiting_q("unit_handler")
+    leader_paths = policy.scope_paths(user, [Role.LEADER])
+    if leader_paths:
+        waiting |= _under(leader_paths) & overdue_q(clock.now())
     return _with_relations(Case.objects.filter(waiting)).order_by(
         F("handle_due_at").asc(nulls_last=True), "-priority", "reported_at"
     )
+
+
+def _under(paths: list[str]) -> Q:
+    condition = Q(pk__in=[])
+    for path in paths:
+        condition |= Q(area__path__startswith=path)
+    return condition
 
 
 def notifications_for(*, user: User, unread_only: bool = False) -> QuerySet[Notification]:
@@ -136,7 +151,7 @@ def case_possible_duplicates(*, case: Case, limit: int = 5) -> list[tuple[Case, 
     candidates = Case.objects.filter(
         street_id=case.street_id,
         area_id=case.area_id,
-        state__in=OPEN_STATES,
+        state__in=states_of("open"),
         merged_into__isnull=True,
         reported_at__gte=case.reported_at - DUPLICATE_WINDOW,
     ).exclude(pk=case.pk)
@@ -151,3 +166,106 @@ def case_possible_duplicates(*, case: Case, limit: int = 5) -> list[tuple[Case, 
             scored.append((other, round(ratio, 2)))
     scored.sort(key=lambda row: -row[1])
     return scored[:limit]
+
+
+# What a case offers and what its log says --------------------------------------------------------
+
+
+def available_actions(user: Any, case: Case) -> list[TransitionSpec]:
+    """The transitions `user` may take on the case now, in the order its flow declares them:
+    from its state, their condition met, allowed to the user. Pages and the API both ask here."""
+    if user is None:
+        return []
+    return [
+        transition
+        for transition in flow_of(case).leaving(case.state)
+        if transition.offered
+        and (transition.guard is None or transition.guard.test(case))
+        and policy.can_perform(user, case, transition.who)
+    ]
+
+
+def _shown(spec: Input, value: Any) -> str:
+    if spec.kind == InputKind.CHOICE:
+        return spec.choice_label(str(value))
+    if spec.kind == InputKind.DATETIME and isinstance(value, str):
+        return f"{timezone.localtime(datetime.fromisoformat(value)):%Y-%m-%d %H:%M}"
+    if isinstance(value, list):
+        return "、".join(str(item) for item in value)
+    return str(value)
+
+
+def action_details(row: CaseAction) -> list[str]:
+    """What a log row records besides its note: each input the actor gave, by its label, and
+    what the engine derived (a new deadline, the level reached)."""
+    data = row.data or {}
+    flow = FLOWS.get(row.flow)
+    transition = flow.transition(row.action) if flow is not None else None
+    details = []
+    if transition is not None:
+        for spec in transition.inputs:
+            if spec.name in data and data[spec.name] not in ("", None, []):
+                details.append(f"{spec.label}:{_shown(spec, data[spec.name])}")
+    declared = {spec.name for spec in transition.inputs} if transition is not None else set()
+    for key, words in (("due_at", "办理时限延至"), ("requested_until", "申请延至")):
+        if key not in declared and data.get(key):
+            due = timezone.localtime(datetime.fromisoformat(data[key]))
+            details.append(f"{words} {due:%Y-%m-%d %H:%M}")
+    if data.get("to_level") in HandlingLevel.values:
+        details.append(f"上报至{HandlingLevel(data['to_level']).label}层级")
+    if data.get("repeat_of"):
+        details.append(f"与已终结的信访事项 {data['repeat_of']} 事实和理由相同,属重复信访")
+    if data.get("flow") in FLOWS:
+        details.append(f"按“{FLOWS[data['flow']].label}”流程办理")
+    return details
+
+
+def case_facts(case: Case) -> list[tuple[str, str]]:
+    """The case's own facts by their labels: the answers to its type's extra fields and what its
+    flow's steps kept (grade, petition form, parties, agreement…)."""
+    labels: dict[str, tuple[str, Input | None]] = {}
+    for field in case.case_type.extra_fields if case.case_type else []:
+        labels[str(field["name"])] = (str(field.get("label") or field["name"]), None)
+    for transition in flow_of(case).transitions:
+        for spec in transition.inputs:
+            if spec.keep:
+                labels[spec.name] = (spec.label, spec)
+    facts = []
+    for name, (label, declared) in labels.items():
+        value = case.extra.get(name)
+        if value in (None, "", []):
+            continue
+        facts.append((label, _shown(declared, value) if declared is not None else str(value)))
+    if case.extra.get("listed"):
+        delisted = case.extra.get("delisted_on")
+        facts.append(("挂牌督办", f"已于 {delisted} 摘牌" if delisted else "挂牌中"))
+    if case.extra.get("repeat_of"):
+        facts.append(("重复信访", f"与已终结的 {case.extra['repeat_of']} 事实和理由相同"))
+    return facts
+
+
+@dataclass(frozen=True)
+class ClockView:
+    label: str
+    mirror: str
+    due_at: datetime | None
+    running: bool
+    status: str
+
+
+def case_clocks(case: Case) -> list[ClockView]:
+    """The case's clocks as the case page shows them, in the order its flow declares them."""
+    rows = {row.name: row for row in case.clocks.all()}
+    views = []
+    for spec in flow_of(case).clocks:
+        row = rows.get(spec.name)
+        if row is None or row.started_at is None:
+            continue
+        if row.suspended_at is not None:
+            status = f"已中止计时(剩余约{(row.remaining_seconds or 0) // 3600}小时)"
+        elif row.stopped_at is not None:
+            status = "按时" if row.met else ("已撤销" if row.met is None else "超时")
+        else:
+            status = "计时中"
+        views.append(ClockView(spec.label, spec.mirror, row.due_at, row.running, status))
+    return views

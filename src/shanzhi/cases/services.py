@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
@@ -24,21 +25,21 @@ from shanzhi.areas.models import Area, Level
 from shanzhi.errors import DomainError, PermissionDenied
 
 from .catalogue import CATALOGUE
+from .engine import perform
+from .errors import CaseConflict, TransitionRefused
+from .flows import REPORT_ACTION, clock_runs, flow_for_type, flow_of
 from .models import (
-    RUNNING_STATES,
     Attachment,
     Case,
     CaseAction,
     CaseCategory,
+    CaseClock,
     CaseNumberCounter,
     CaseType,
     HandlingLevel,
-    Satisfaction,
     Source,
-    State,
 )
-from .notifications import notify, unit_handlers
-from .workflow import CaseConflict, perform
+from .notifications import audience, notify
 
 MAX_PHOTOS = 6
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -217,8 +218,11 @@ def _create_case(
     signed_in = actor if actor is not None and actor.is_authenticated else None
     # A caller's report taken down by staff is the caller's: the staff member only logs it.
     reporter = signed_in if source in SELF_REPORTED else None
+    flow = flow_for_type(case_type)
     case = Case.objects.create(
         street=street,
+        flow=flow.key,
+        state=flow.initial,
         number=_next_number(street, moment),
         client_key=client_key,
         source=source,
@@ -240,10 +244,11 @@ def _create_case(
     log = CaseAction.objects.create(
         case=case,
         street=street,
-        action="report",
+        flow=flow.key,
+        action=REPORT_ACTION,
         actor=signed_in,
         from_state="",
-        to_state=State.REPORTED,
+        to_state=case.state,
         note=description[:200],
         data={"source": source},
         created_at=moment,
@@ -297,7 +302,32 @@ def case_report_on_spot(
     return case
 
 
-# The transitions, one typed function each -------------------------------------------------------
+# The transitions ---------------------------------------------------------------------------------
+
+
+def case_act(
+    *,
+    case: Case,
+    actor: User | None,
+    action: str,
+    expected_version: int | None = None,
+    photos: Sequence[UploadedFile] = (),
+    **inputs: Any,
+) -> Case:
+    """Take `action` of the case's flow with the inputs it declares; pages, the API and the CLI
+    all come through here. Photos are checked before anything is written."""
+    check_photos(photos)
+    return perform(
+        case=case,
+        actor=actor,
+        action=action,
+        expected_version=expected_version,
+        attachments=photos,
+        **inputs,
+    )
+
+
+# The general flow's steps as typed calls, for the demo, imports and tests.
 
 
 def case_accept(
@@ -309,7 +339,7 @@ def case_accept(
     priority: str = "",
     expected_version: int | None = None,
 ) -> Case:
-    return perform(
+    return case_act(
         case=case,
         actor=actor,
         action="accept",
@@ -323,7 +353,7 @@ def case_accept(
 def case_reject(
     *, case: Case, actor: User | None, reason: str, expected_version: int | None = None
 ) -> Case:
-    return perform(
+    return case_act(
         case=case, actor=actor, action="reject", expected_version=expected_version, reason=reason
     )
 
@@ -336,7 +366,7 @@ def case_dispatch(
     note: str = "",
     expected_version: int | None = None,
 ) -> Case:
-    return perform(
+    return case_act(
         case=case,
         actor=actor,
         action="dispatch",
@@ -347,13 +377,13 @@ def case_dispatch(
 
 
 def case_claim(*, case: Case, actor: User | None, expected_version: int | None = None) -> Case:
-    return perform(case=case, actor=actor, action="claim", expected_version=expected_version)
+    return case_act(case=case, actor=actor, action="claim", expected_version=expected_version)
 
 
 def case_return(
     *, case: Case, actor: User | None, reason: str, expected_version: int | None = None
 ) -> Case:
-    return perform(
+    return case_act(
         case=case, actor=actor, action="return", expected_version=expected_version, reason=reason
     )
 
@@ -361,7 +391,7 @@ def case_return(
 def case_transfer(
     *, case: Case, actor: User | None, unit: Unit, reason: str, expected_version: int | None = None
 ) -> Case:
-    return perform(
+    return case_act(
         case=case,
         actor=actor,
         action="transfer",
@@ -374,7 +404,7 @@ def case_transfer(
 def case_escalate(
     *, case: Case, actor: User | None, reason: str, expected_version: int | None = None
 ) -> Case:
-    return perform(
+    return case_act(
         case=case, actor=actor, action="escalate", expected_version=expected_version, reason=reason
     )
 
@@ -387,7 +417,7 @@ def case_request_extension(
     reason: str,
     expected_version: int | None = None,
 ) -> Case:
-    return perform(
+    return case_act(
         case=case,
         actor=actor,
         action="request_extension",
@@ -400,7 +430,7 @@ def case_request_extension(
 def case_approve_extension(
     *, case: Case, actor: User | None, note: str = "", expected_version: int | None = None
 ) -> Case:
-    return perform(
+    return case_act(
         case=case,
         actor=actor,
         action="approve_extension",
@@ -412,7 +442,7 @@ def case_approve_extension(
 def case_deny_extension(
     *, case: Case, actor: User | None, note: str, expected_version: int | None = None
 ) -> Case:
-    return perform(
+    return case_act(
         case=case,
         actor=actor,
         action="deny_extension",
@@ -424,7 +454,7 @@ def case_deny_extension(
 def case_supervise(
     *, case: Case, actor: User | None, requirement: str, expected_version: int | None = None
 ) -> Case:
-    return perform(
+    return case_act(
         case=case,
         actor=actor,
         action="supervise",
@@ -442,13 +472,12 @@ def case_resolve(
     photos: Sequence[UploadedFile] = (),
     expected_version: int | None = None,
 ) -> Case:
-    check_photos(photos)
-    return perform(
+    return case_act(
         case=case,
         actor=actor,
         action="resolve",
         expected_version=expected_version,
-        attachments=photos,
+        photos=photos,
         result=result,
         evidence=evidence,
     )
@@ -463,13 +492,12 @@ def case_resolve_on_spot(
     photos: Sequence[UploadedFile],
     expected_version: int | None = None,
 ) -> Case:
-    check_photos(photos)
-    return perform(
+    return case_act(
         case=case,
         actor=actor,
         action="resolve_on_spot",
         expected_version=expected_version,
-        attachments=photos,
+        photos=photos,
         case_type=case_type,
         result=result,
     )
@@ -484,36 +512,39 @@ def case_callback(
     expected_version: int | None = None,
 ) -> Case:
     """Record the reporter's verdict; 不满意 reopens the case with the same unit at once."""
-    with transaction.atomic():
-        case = perform(
-            case=case,
-            actor=actor,
-            action="callback",
-            expected_version=expected_version,
-            satisfaction=satisfaction,
-            note=note,
-        )
-        if satisfaction == Satisfaction.UNSATISFIED:
-            case = perform(
-                case=case,
-                actor=None,
-                action="reopen",
-                reason=f"回访不满意,自动重办{(':' + note) if note else ''}",
-            )
-    return case
+    return case_act(
+        case=case,
+        actor=actor,
+        action="callback",
+        expected_version=expected_version,
+        satisfaction=satisfaction,
+        note=note,
+    )
+
+
+def rating_action(case: Case) -> str | None:
+    """The step of the case's flow by which its reporter rates it now, if any."""
+    flow = flow_of(case)
+    for transition in flow.leaving(case.state):
+        if transition.rates and "system" in transition.who:
+            return transition.action
+    return None
 
 
 def case_rate(*, case: Case, token: str, satisfaction: str, note: str = "") -> Case:
     """The reporter's own rating through the link they were given (no account needed)."""
     if not secrets.compare_digest(token, case.tracking_token):
         raise PermissionDenied("评价链接无效")
-    return case_callback(case=case, actor=None, satisfaction=satisfaction, note=note)
+    action = rating_action(case)
+    if action is None:
+        raise TransitionRefused("该事件当前不能评价")
+    return case_act(case=case, actor=None, action=action, satisfaction=satisfaction, note=note)
 
 
 def case_reopen(
     *, case: Case, actor: User | None, reason: str, expected_version: int | None = None
 ) -> Case:
-    return perform(
+    return case_act(
         case=case, actor=actor, action="reopen", expected_version=expected_version, reason=reason
     )
 
@@ -521,7 +552,7 @@ def case_reopen(
 def case_close_without_callback(
     *, case: Case, actor: User | None, reason: str, expected_version: int | None = None
 ) -> Case:
-    return perform(
+    return case_act(
         case=case,
         actor=actor,
         action="close_without_callback",
@@ -533,8 +564,8 @@ def case_close_without_callback(
 def case_merge(
     *, case: Case, actor: User | None, kept: Case, expected_version: int | None = None
 ) -> Case:
-    return perform(
-        case=case, actor=actor, action="merge", expected_version=expected_version, target_case=kept
+    return case_act(
+        case=case, actor=actor, action="merge", expected_version=expected_version, target=kept
     )
 
 
@@ -646,55 +677,73 @@ def catalogue_seed(*, street: Area) -> int:
 class SweepReport:
     reminded: int
     supervised: int
+    expired: int
 
 
-AUTO_SUPERVISION = "已超过办理时限,系统自动督办"
+def _reminder_due(row: CaseClock, moment: datetime) -> str:
+    due = row.due_at or moment
+    return f"{timezone.localtime(due):%m-%d %H:%M}"
 
 
 def sweep_run() -> SweepReport:
-    """Remind units of cases due soon and supervise overdue ones, once per deadline each."""
+    """Remind of clocks running out and take each expired clock's declared step (督办, 终结…),
+    once per deadline each; safe to run every minute, and from several machines at once."""
     moment = clock.now()
-    reminded = 0
-    due_soon = Case.objects.filter(
-        state__in=RUNNING_STATES, due_soon_at__lte=moment, handle_due_at__gt=moment
-    ).select_related("unit", "assignee")
-    for case in due_soon:
-        users = unit_handlers(case) + ([case.assignee] if case.assignee else [])
-        due = case.handle_due_at
-        if due is None:  # excluded by the filter; kept for the type checker
+    reminded = supervised = expired = 0
+    soon = CaseClock.objects.filter(
+        started_at__isnull=False,
+        stopped_at__isnull=True,
+        suspended_at__isnull=True,
+        due_soon_at__lte=moment,
+        due_at__gt=moment,
+    ).select_related("case", "case__unit", "case__assignee", "case__area")
+    for row in soon:
+        case = row.case
+        spec = flow_of(case).clock_by_name.get(row.name)
+        if spec is None or not spec.remind or not clock_runs(case, row.name):
             continue
-        local_due = timezone.localtime(due)
         reminded += notify(
-            users=users,
+            users=audience(case, spec.remind),
             case=case,
             kind="due_soon",
-            key=f"due_soon:{case.pk}:{due.isoformat()}",
-            message=f"临期提醒:{case.number} {case.title},办理时限 {local_due:%m-%d %H:%M}",
+            key=f"due_soon:{case.pk}:{row.name}:{row.due_at.isoformat() if row.due_at else ''}",
+            message=(
+                f"临期提醒:{case.number} {case.title},{spec.label} {_reminder_due(row, moment)}"
+            ),
         )
-    overdue = list(Case.objects.filter(state__in=RUNNING_STATES, handle_due_at__lte=moment))
-    done = {
-        (case_id, data.get("auto_deadline"))
-        for case_id, data in CaseAction.objects.filter(
-            case_id__in=[c.pk for c in overdue], action="supervise", actor__isnull=True
-        ).values_list("case_id", "data")
-    }
-    supervised = 0
-    for case in overdue:
-        if case.handle_due_at is None:  # excluded by the filter; kept for the type checker
+    lapsed = (
+        CaseClock.objects.filter(
+            started_at__isnull=False,
+            stopped_at__isnull=True,
+            suspended_at__isnull=True,
+            due_at__lte=moment,
+        )
+        .filter(Q(fired_for__isnull=True) | ~Q(fired_for=F("due_at")))
+        .select_related("case")
+    )
+    for row in lapsed:
+        case = row.case
+        spec = flow_of(case).clock_by_name.get(row.name)
+        if spec is None or spec.expiry is None or not clock_runs(case, row.name):
             continue
-        deadline = case.handle_due_at.isoformat()
-        if (case.pk, deadline) in done:
-            continue
+        due = row.due_at
+        inputs: dict[str, Any] = {
+            **spec.expiry.inputs,
+            "auto_deadline": due.isoformat() if due else "",
+        }
         try:
             perform(
                 case=case,
                 actor=None,
-                action="supervise",
+                action=spec.expiry.action,
                 expected_version=case.version,
-                requirement=AUTO_SUPERVISION,
-                auto_deadline=deadline,
+                **inputs,
             )
         except CaseConflict:
             continue  # someone acted on it meanwhile; the next sweep looks again
-        supervised += 1
-    return SweepReport(reminded=reminded, supervised=supervised)
+        CaseClock.objects.filter(pk=row.pk).update(fired_for=due)
+        if spec.expiry.action == "supervise":
+            supervised += 1
+        else:
+            expired += 1
+    return SweepReport(reminded=reminded, supervised=supervised, expired=expired)

@@ -18,21 +18,15 @@ from typing import Any
 
 from django.utils import timezone
 
-from shanzhi.cases.models import OPEN_STATES, Case, CaseType, State
+from shanzhi.cases.flows import states_of
+from shanzhi.cases.flows.spec import Kind
+from shanzhi.cases.models import Case, CaseType
 from shanzhi.masking import mask_personal
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When this API's behaviour last changed; clients compare it to notice changes.
 CHANGESET = "2026-11-24T00:00:00+08:00"
 SERVICE_CODE_SEPARATOR = "-"
-
-# What the public may read about a case still under way; the action log's notes stay internal.
-PUBLIC_PROGRESS = {
-    State.REPORTED: "已收到,等待受理",
-    State.ACCEPTED: "已受理,等待交办",
-    State.DISPATCHED: "已交办承办单位,等待签收",
-    State.IN_PROGRESS: "承办单位正在处置",
-}
 
 
 def w3c(moment: datetime | None) -> str | None:
@@ -101,15 +95,17 @@ def service_definition_repr(case_type: CaseType) -> dict[str, Any]:
 
 
 def open311_status(state: str) -> str:
-    return "open" if state in OPEN_STATES else "closed"
+    """Open311 knows open and closed: a case is open while somebody still has to act."""
+    return "open" if state in states_of("open") else "closed"
 
 
 def _status_notes(case: Case) -> str:
-    if case.state in PUBLIC_PROGRESS:
-        return PUBLIC_PROGRESS[State(case.state)]
-    if case.resolution:
+    """What the public may read: the state in the flow's public words; once handled, the
+    result (masked); the action log's notes stay internal."""
+    state = case.flow_spec.state(case.state)
+    if state.kind != Kind.OPEN and case.resolution:
         return mask_personal(case.resolution)
-    return State(case.state).label
+    return state.public_label
 
 
 def _case_type(case: Case) -> CaseType:

@@ -4,7 +4,8 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from shanzhi import policy
 from shanzhi.areas.models import Area, Level
-from shanzhi.cases.models import OPEN_STATES, Attachment, Case, CaseAction, CaseType
+from shanzhi.cases.flows import states_of
+from shanzhi.cases.models import Attachment, Case, CaseAction, CaseType
 from shanzhi.errors import NotFound
 
 from .params import RequestFilters
@@ -41,7 +42,7 @@ def service_for(code: str) -> CaseType:
 def _public_cases() -> QuerySet[Case]:
     # The same photos a tracking link shows: the report's own and the evidence of the result.
     photos = Attachment.objects.filter(
-        content_type__startswith="image/", action__action__in=policy.PUBLIC_PHOTO_ACTIONS
+        policy.public_photos_q(), content_type__startswith="image/"
     ).order_by("created_at", "id")
     last_action = (
         CaseAction.objects.filter(case=OuterRef("pk"))
@@ -73,9 +74,9 @@ def requests_list(*, filters: RequestFilters) -> list[Case]:
                 wanted |= Q(case_type__street__code=street_code, case_type__code=type_code)
             cases = cases.filter(wanted)
         if set(filters.states) == {"open"}:
-            cases = cases.filter(state__in=OPEN_STATES)
+            cases = cases.filter(state__in=states_of("open"))
         elif set(filters.states) == {"closed"}:
-            cases = cases.exclude(state__in=OPEN_STATES)
+            cases = cases.exclude(state__in=states_of("open"))
         if filters.start is not None:
             cases = cases.filter(reported_at__gte=filters.start)
         if filters.end is not None:

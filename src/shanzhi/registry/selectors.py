@@ -220,3 +220,53 @@ def verification_worklist(
 
 def houses_of_building(*, user: Any, building_id: int) -> QuerySet[House]:
     return policy.records_visible_to(user, House).filter(building_id=building_id)
+
+
+KIND_NAMES = {
+    "person": "居民",
+    "house": "房屋",
+    "building": "楼栋",
+    "enterprise": "企业",
+    "facility": "设施",
+}
+
+
+def _natural_key(kind: str, key: str) -> dict[str, str]:
+    """How a record of `kind` is named by people: ID number, credit code, code or address."""
+    from shanzhi.registry.validators import credit_code_check
+
+    if kind == "person":
+        return {"id_number_digest": digest(resident_id_check(key).number)}
+    if kind == "enterprise":
+        return {"credit_code": credit_code_check(key)}
+    if kind == "facility":
+        return {"code": key}
+    return {"address": key}
+
+
+def record_find(*, user: Any, street_id: int | None, kind: str, key: str) -> AnyRecord:
+    """The live record of the street, within the user's registry scope, that `key` names (an ID
+    number, a credit code, a facility code or an address); a DomainError in Chinese otherwise."""
+    key = key.strip()
+    if not key:
+        raise DomainError(f"请填写{KIND_NAMES[kind]}的身份证号、信用代码、编号或地址")
+    found = (
+        policy.records_visible_to(user, RECORD_KINDS[kind])
+        .filter(street_id=street_id, **_natural_key(kind, key))
+        .first()
+    )
+    if found is None:
+        raise DomainError(f"在本街道您的辖区内没有找到该{KIND_NAMES[kind]}")
+    return found
+
+
+def record_find_any(*, user: Any, street_id: int | None, kinds: list[str], key: str) -> AnyRecord:
+    """The first of `kinds` whose record `key` names; the last kind's refusal when none does."""
+    refusal: DomainError | None = None
+    for kind in kinds:
+        try:
+            return record_find(user=user, street_id=street_id, kind=kind, key=key)
+        except DomainError as exc:
+            refusal = exc
+    names = "或".join(KIND_NAMES[kind] for kind in kinds)
+    raise DomainError(f"在本街道您的辖区内没有找到该{names}") from refusal

@@ -20,7 +20,7 @@ from django.utils import timezone
 from shanzhi import policy
 from shanzhi.accounts.models import User
 from shanzhi.analytics.formatting import amount_text, change_text, figure_value_text
-from shanzhi.analytics.measures import CASES, MEASURES, SUPERVISION
+from shanzhi.analytics.measures import ACTIONS, CASES, MEASURES
 from shanzhi.analytics.periods import HALF, QUARTER, YEAR, Period, period_parse
 from shanzhi.analytics.selectors import (
     PREVIOUS,
@@ -171,7 +171,7 @@ def report_period(text: str) -> Period:
 
 
 def _counts_cases(figure: Figure) -> bool:
-    return all(MEASURES[key].kind in (CASES, SUPERVISION) for key in figure.kpi.measures)
+    return all(MEASURES[key].kind in (CASES, ACTIONS) for key in figure.kpi.measures)
 
 
 def case_list_href(figure: Figure, part: str = "numerator") -> str:
@@ -517,7 +517,18 @@ def _by_area(ctx: _Context, groups: list[_Group], noun: str) -> Section:
 
 
 def _hazards(ctx: _Context) -> Section:
-    f = ctx.figures(["hazards", "hazard_rate", "major_hazards", "major_hazard_rate"])
+    """四: the hazards found, graded, signed off and still overdue, from the hazard flow."""
+    f = ctx.figures(
+        [
+            "hazards",
+            "hazard_rate",
+            "major_hazards",
+            "major_hazard_rate",
+            "ungraded_hazards",
+            "hazards_overdue",
+            "reinspections_failed",
+        ]
+    )
     w = _Writer()
     if not f["hazards"].numerator:
         w(f"{ctx.whole}未发现安全隐患。")
@@ -525,30 +536,59 @@ def _hazards(ctx: _Context) -> Section:
     w(f"{ctx.whole}排查发现安全隐患", count(f["hazards"], "处"), _comma(ctx.compare("hazards")))
     if f["major_hazards"].numerator:
         w(",其中重大隐患", count(f["major_hazards"], "处"))
-    w(";已整改", count(f["hazard_rate"], "处"), ",整改率", value(f["hazard_rate"]))
+    if f["ungraded_hazards"].numerator:
+        w(",未定级", count(f["ungraded_hazards"], "处"))
+    w(";已复查销号", count(f["hazard_rate"], "处"), ",整改率", value(f["hazard_rate"]))
     if _has(f["major_hazard_rate"]):
-        w(",重大隐患整改", count(f["major_hazard_rate"], "处"))
+        w(",其中重大隐患销号", count(f["major_hazard_rate"], "处"))
         w(",整改率", value(f["major_hazard_rate"]))
     w("。")
+    if f["reinspections_failed"].numerator:
+        w("复查不通过、责令重新整改", count(f["reinspections_failed"], "次"), "。")
+    if f["hazards_overdue"].numerator:
+        w("仍有", count(f["hazards_overdue"], "处"), "逾期未整改,已督促限期整改。")
+    else:
+        w("无逾期未整改隐患。")
     return Section("安全隐患排查整改", (w.paragraph(),))
 
 
 def _petitions(ctx: _Context) -> Section:
-    scope = ctx.scope(source=Source.PETITION)
-    p = ctx.figures(["intake", "resolution_rate", "satisfaction_rate"], scope)
+    """五: petitions by the petition flow's statutory steps, and disputes by mediation."""
+    p = ctx.figures(
+        [
+            "petitions",
+            "petition_notice_rate",
+            "petition_resolution_rate",
+            "petition_on_time_rate",
+            "petition_review_rate",
+            "petition_recheck_rate",
+            "repeat_petitions",
+        ]
+    )
     d = ctx.figures(["disputes", "dispute_rate"])
     w = _Writer()
-    if p["intake"].numerator:
-        w("共受理信访", value(p["intake"]), _comma(ctx.compare("intake", scope)))
-        w(",办结", count(p["resolution_rate"]), ",办结率", value(p["resolution_rate"]))
-        if _has(p["satisfaction_rate"]):
-            w(",满意率", value(p["satisfaction_rate"]))
+    if p["petitions"].numerator:
+        w("共受理信访", value(p["petitions"]), _comma(ctx.compare("petitions")))
+        if _has(p["petition_notice_rate"]):
+            w(",按期受理告知率", value(p["petition_notice_rate"]))
+        w(";办结", count(p["petition_resolution_rate"]))
+        w(",办结率", value(p["petition_resolution_rate"]))
+        if _has(p["petition_on_time_rate"]):
+            w(",按期办结率", value(p["petition_on_time_rate"]))
+        if p["petition_review_rate"].numerator:
+            w(";信访人请求复查", count(p["petition_review_rate"]))
+            w(",复查率", value(p["petition_review_rate"]))
+        if p["petition_recheck_rate"].numerator:
+            w(",请求复核", count(p["petition_recheck_rate"]))
+        if p["repeat_petitions"].numerator:
+            w(";重复信访", count(p["repeat_petitions"]), ",依规不再受理")
         w("。")
     else:
         w(f"{ctx.whole}未受理信访件。")
     if d["disputes"].numerator:
-        w("受理矛盾纠纷", value(d["disputes"]), _comma(ctx.compare("disputes")))
-        w(",成功化解", count(d["dispute_rate"]), ",化解率", value(d["dispute_rate"]), "。")
+        w("受理矛盾纠纷调解", value(d["disputes"]), _comma(ctx.compare("disputes")))
+        w(",达成调解协议、成功化解", count(d["dispute_rate"]))
+        w(",化解率", value(d["dispute_rate"]), "。")
     else:
         w("未受理矛盾纠纷。")
     return Section("信访与矛盾纠纷", (w.paragraph(),))

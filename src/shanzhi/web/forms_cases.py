@@ -20,20 +20,19 @@ from shanzhi.analytics.measures import KPIS, MEASURES
 from shanzhi.analytics.periods import Period, PeriodError, period_parse
 from shanzhi.analytics.selectors import Scope
 from shanzhi.areas.models import Area, Level
+from shanzhi.cases.engine import transition_for
+from shanzhi.cases.flows import flow_choices, state_choices, states_of
+from shanzhi.cases.flows.spec import Input, InputKind
+from shanzhi.cases.inputs import input_options, input_resolve
 from shanzhi.cases.models import (
-    OPEN_STATES,
     Case,
     CaseCategory,
     CaseType,
-    Priority,
-    Satisfaction,
     Source,
-    State,
 )
 from shanzhi.cases.selectors import CaseFilters
 from shanzhi.cases.services import PHONE
-from shanzhi.cases.workflow import INPUT_LABELS, TRANSITIONS
-from shanzhi.errors import NotFound
+from shanzhi.errors import DomainError
 
 from .forms_public import PhotosField, new_client_key
 
@@ -94,8 +93,14 @@ class CaseFilterForm(forms.Form):
     state = forms.ChoiceField(
         label="状态",
         required=False,
-        choices=[("", "全部状态"), (OPEN_CHOICE, "未办结"), *State.choices],
+        choices=[("", "全部状态"), (OPEN_CHOICE, "未办结"), *state_choices()],
         error_messages={"invalid_choice": "请从列表中选择状态"},
+    )
+    flow = forms.ChoiceField(
+        label="流程",
+        required=False,
+        choices=[("", "全部流程"), *flow_choices()],
+        error_messages={"invalid_choice": "请从列表中选择流程"},
     )
     deadline = forms.ChoiceField(
         label="时限",
@@ -172,12 +177,13 @@ class CaseFilterForm(forms.Form):
         state = data.get("state") or ""
         states: tuple[str, ...] = ()
         if state == OPEN_CHOICE:
-            states = tuple(sorted(OPEN_STATES))
+            states = tuple(sorted(states_of("open")))
         elif state:
             states = (state,)
         start, end = data.get("reported_from"), data.get("reported_to")
         return CaseFilters(
             states=states,
+            flow=data.get("flow") or "",
             area=data.get("area"),
             case_type_id=data["case_type"].pk if data.get("case_type") else None,
             category_id=data["category"].pk if data.get("category") else None,
@@ -247,41 +253,84 @@ class FigureForm(forms.Form):
 
 # The action panel ------------------------------------------------------------------------------
 
-# The inputs each action's form asks for; INPUT_LABELS names them, the table says which it needs.
-ACTION_FIELDS: dict[str, tuple[str, ...]] = {
-    "accept": ("case_type", "area", "priority"),
-    "reject": ("reason",),
-    "dispatch": ("unit", "note"),
-    "claim": (),
-    "return": ("reason",),
-    "transfer": ("unit", "reason"),
-    "escalate": ("reason",),
-    "request_extension": ("due_at", "reason"),
-    "approve_extension": ("note",),
-    "deny_extension": ("note",),
-    "supervise": ("requirement",),
-    "resolve": ("result", "evidence", "photos"),
-    "resolve_on_spot": ("case_type", "result", "photos"),
-    "callback": ("satisfaction", "note"),
-    "reopen": ("reason",),
-    "close_without_callback": ("reason",),
-    "merge": ("target_case",),
-}
 
-TEXT_INPUTS = frozenset({"reason", "note", "requirement", "result"})
-
-
-def _required_message(label: str) -> dict[str, str]:
+def _messages(label: str, max_length: int = TEXT_MAX) -> dict[str, str]:
     return {
         "required": f"请填写{label}",
-        "max_length": f"{label}不能超过{TEXT_MAX}字",
+        "max_length": f"{label}不能超过{max_length}字",
         "invalid_choice": f"请从列表中选择{label}",
         "invalid": f"{label}格式不正确",
+        "min_value": f"{label}不能小于%(limit_value)s",
+        "max_value": f"{label}不能大于%(limit_value)s",
     }
 
 
+class ReferenceField(forms.Field):
+    """A unit, type, place, case or registry record, picked or typed, and resolved through the
+    same lookup the API uses (shanzhi.cases.inputs)."""
+
+    def __init__(self, *, spec: Input, user: User, case: Case, **kwargs: Any) -> None:
+        self.spec, self.user, self.case = spec, user, case
+        options = input_options(spec, user=user, case=case)
+        if options is not None:
+            label_of = _indented if spec.kind == InputKind.AREA else str
+            value_of = (
+                (lambda row: row.code) if spec.kind == InputKind.AREA else (lambda row: row.pk)
+            )
+            choices = [("", "请选择")] if spec.kind != InputKind.AREA else []
+            kwargs["widget"] = forms.Select(
+                choices=choices + [(value_of(row), label_of(row)) for row in options]
+            )
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> Any:
+        value = super().clean(value)
+        if value in (None, ""):
+            return None
+        try:
+            return input_resolve(self.spec, value, user=self.user, case=self.case)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+
+def _input_field(spec: Input, *, user: User, case: Case) -> forms.Field:
+    """The form field of one declared input."""
+    label = spec.label if spec.required else f"{spec.label}(可不填)"
+    common: dict[str, Any] = {
+        "label": label,
+        "required": spec.required,
+        "help_text": spec.help,
+        "error_messages": _messages(spec.label, spec.max_length),
+    }
+    kind = spec.kind
+    if kind == InputKind.TEXT:
+        return forms.CharField(max_length=spec.max_length, **common)
+    if kind in (InputKind.LONGTEXT, InputKind.LINES):
+        if kind == InputKind.LINES:
+            common["help_text"] = "每行一项" + (f";{spec.help}" if spec.help else "")
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), **common)
+    if kind == InputKind.CHOICE:
+        choices = list(spec.choices)
+        if len(choices) <= 3:
+            return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+        return forms.ChoiceField(choices=[("", "请选择"), *choices], **common)
+    if kind == InputKind.DATE:
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if kind == InputKind.DATETIME:
+        return ShanghaiDateTimeField(**common)
+    if kind == InputKind.NUMBER:
+        return forms.DecimalField(
+            min_value=spec.minimum, max_value=spec.maximum, decimal_places=2, **common
+        )
+    if kind == InputKind.PHOTOS:
+        return PhotosField(required=spec.required, label=label)
+    if kind in (InputKind.CASE, InputKind.RECORD):
+        return ReferenceField(spec=spec, user=user, case=case, **common)
+    return ReferenceField(spec=spec, user=user, case=case, **common)
+
+
 class ActionForm(forms.Form):
-    """The inputs of one transition on one case, with the case version it was shown at."""
+    """The inputs one transition declares, on one case, with the case version it was shown at."""
 
     version = forms.IntegerField(
         widget=forms.HiddenInput,
@@ -308,109 +357,40 @@ class ActionForm(forms.Form):
         initial.setdefault("version", case.version)
         super().__init__(*args, **kwargs)
         self.action, self.case, self.user = action, case, user
-        self.transition = TRANSITIONS[action]
-        requires = set(self.transition.requires)
-        for name in ACTION_FIELDS[action]:
-            self.fields[name] = self._field(name, required=name in requires)
-        if "case_type" in self.fields:
-            self.fields["case_type"].initial = case.case_type or suggested_type
-        if "area" in self.fields:
-            self.fields["area"].initial = case.area.code
-        if "unit" in self.fields and action == "dispatch":
-            self.fields["unit"].initial = suggested_unit
+        _, self.transition = transition_for(case, action)
+        for spec in self.transition.inputs:
+            self.fields[spec.name] = _input_field(spec, user=user, case=case)
+            self.fields[spec.name].initial = self._initial(
+                spec, suggested_type=suggested_type, suggested_unit=suggested_unit
+            )
 
-    def _field(self, name: str, *, required: bool) -> forms.Field:
-        label = INPUT_LABELS.get(name, "")
-        errors = _required_message(label)
-        if name == "evidence":
-            # A photo may stand for it; `clean` asks for one of the two.
-            return forms.CharField(
-                label="凭证文字说明",
-                required=False,
-                max_length=TEXT_MAX,
-                widget=forms.Textarea(attrs={"rows": 2}),
-                error_messages=errors,
-            )
-        if name in TEXT_INPUTS:
-            return forms.CharField(
-                label=label if required else f"{label}(可不填)",
-                required=required,
-                max_length=TEXT_MAX,
-                widget=forms.Textarea(attrs={"rows": 2}),
-                error_messages=errors,
-            )
-        if name == "case_type":
-            types = CaseType.objects.filter(street_id=self.case.street_id, is_active=True)
-            return forms.ModelChoiceField(
-                label=label,
-                queryset=types.order_by("code"),
-                empty_label="请选择",
-                error_messages=errors,
-            )
-        if name == "area":
-            return AreaChoiceField(
-                policy.case_areas_for(self.user, self.case),
-                label=label,
-                empty_label=None,
-                error_messages=errors,
-            )
-        if name == "unit":
-            return forms.ModelChoiceField(
-                label=label,
-                queryset=policy.units_dispatchable_by(self.user, self.case).order_by("name"),
-                empty_label="请选择",
-                error_messages=errors,
-            )
-        if name == "priority":
-            return forms.ChoiceField(
-                label="优先级(不选则按事项类型)",
-                required=False,
-                choices=[("", "按事项类型"), *Priority.choices],
-                error_messages=errors,
-            )
-        if name == "due_at":
-            return ShanghaiDateTimeField(label=label, error_messages=errors)
-        if name == "satisfaction":
-            return forms.ChoiceField(
-                label=label,
-                choices=Satisfaction.choices,
-                widget=forms.RadioSelect,
-                error_messages={
-                    "required": "请选择满意、基本满意或不满意",
-                    "invalid_choice": "请选择满意、基本满意或不满意",
-                },
-            )
-        if name == "photos":
-            if "photo" in self.transition.requires:
-                return PhotosField(required=True, label=INPUT_LABELS["photo"])
-            return PhotosField(label="凭证照片")
-        if name == "target_case":
-            return forms.CharField(
-                label="保留的事件编号", max_length=32, error_messages=_required_message(label)
-            )
-        raise KeyError(name)
+    def _initial(
+        self, spec: Input, *, suggested_type: CaseType | None, suggested_unit: Unit | None
+    ) -> Any:
+        if spec.kind == InputKind.CASE_TYPE and suggested_type is not None:
+            return self.case.case_type_id or suggested_type.pk
+        if spec.kind == InputKind.UNIT and suggested_unit is not None and not self.case.unit_id:
+            return suggested_unit.pk
+        value = spec.initial(self.case) if spec.initial is not None else None
+        if value is None and spec.keep:
+            value = self.case.extra.get(spec.name)
+        if spec.kind == InputKind.LINES and isinstance(value, list):
+            value = "\n".join(str(line) for line in value)
+        return value
 
-    def clean_due_at(self) -> datetime:
-        due_at: datetime = self.cleaned_data["due_at"]
-        if self.case.handle_due_at is not None and due_at <= self.case.handle_due_at:
-            local = timezone.localtime(self.case.handle_due_at, SHANGHAI)
-            raise forms.ValidationError(f"须晚于当前办理时限 {local:%Y-%m-%d %H:%M}")
-        return due_at
+    def inputs(self) -> dict[str, Any]:
+        """The cleaned inputs without the version and photos; call after `is_valid()`."""
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name != "version"
+            and name in self.fields
+            and not isinstance(self.fields[name], PhotosField)
+        }
 
-    def clean_target_case(self) -> Case:
-        number = str(self.cleaned_data["target_case"]).strip()
-        try:
-            return policy.case_for(self.user, number)
-        except NotFound as exc:
-            raise forms.ValidationError(exc.message) from exc
-
-    def clean(self) -> dict[str, Any] | None:
-        data = super().clean() or {}
-        no_evidence = not data.get("evidence") and not data.get("photos")
-        # A refused photo has its own error already; the text alone is then not demanded.
-        if self.action == "resolve" and no_evidence and "photos" not in self.errors:
-            self.add_error("evidence", "请上传照片或填写办理凭证的文字说明")
-        return data
+    def photos(self) -> list[Any]:
+        spec = self.transition.photo_input
+        return list(self.cleaned_data.get(spec.name) or []) if spec is not None else []
 
 
 # The dispatcher's intake (代为登记) --------------------------------------------------------------

@@ -16,7 +16,6 @@ from shanzhi.accounts.models import User
 from shanzhi.areas.models import Area, Level
 from shanzhi.cases.models import Case
 from shanzhi.errors import DomainError
-from shanzhi.protection import digest
 from shanzhi.registry import services
 from shanzhi.registry.models import (
     AccessField,
@@ -33,7 +32,7 @@ from shanzhi.registry.models import (
     RecordKind,
     Tag,
 )
-from shanzhi.registry.selectors import RecordFilters
+from shanzhi.registry.selectors import RecordFilters, record_find
 from shanzhi.registry.validators import credit_code_check, phone_check, resident_id_check
 
 from .forms_cases import SHANGHAI, AreaChoiceField
@@ -633,27 +632,10 @@ class CaseLinkForm(forms.Form):
         if not kind or not key:
             return data
         try:
-            lookup = self._lookup(kind, key)
-        except forms.ValidationError as exc:
-            self.add_error("key", exc)
-            return data
-        model = services.RECORD_KINDS[kind]
-        found = (
-            policy.records_visible_to(self.user, model)
-            .filter(street_id=self.case.street_id, **lookup)
-            .first()
-        )
-        if found is None:
-            self.add_error("key", f"在本街道您的辖区内没有找到该{KIND_LABELS[kind]}")
-        data["record"] = found
+            data["record"] = record_find(
+                user=self.user, street_id=self.case.street_id, kind=kind, key=key
+            )
+        except DomainError as exc:
+            self.add_error("key", exc.message)
+            data["record"] = None
         return data
-
-    @staticmethod
-    def _lookup(kind: str, key: str) -> dict[str, str]:
-        if kind == "person":
-            return {"id_number_digest": digest(_domain_check(resident_id_check, key).number)}
-        if kind == "enterprise":
-            return {"credit_code": _domain_check(credit_code_check, key)}
-        if kind == "facility":
-            return {"code": key}
-        return {"address": key}

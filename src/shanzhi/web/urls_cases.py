@@ -12,6 +12,11 @@ urlpatterns = [
     path("cases/<str:number>/photos/<int:pk>/", views_cases.case_photo, name="case_photo"),
     path("cases/<str:number>/contact/", views_cases.case_contact, name="case_contact"),
     path("cases/<str:number>/act/<str:action>/", views_cases_actions.case_act, name="case_act"),
+    path(
+        "cases/<str:number>/documents/<str:key>.docx",
+        views_cases.case_document_view,
+        name="case_document",
+    ),
     path("desk/", views_cases_desk.desk, name="desk"),
     path("desk/queues/<str:name>/", views_cases_desk.desk_queue_fragment, name="desk_queue"),
     path("desk/intake/", views_cases_desk.intake, name="desk_intake"),

@@ -5,7 +5,6 @@ page is its own template, rendered by the full page and returned alone to htmx.
 """
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from functools import wraps
 from typing import Any, cast
 
@@ -17,23 +16,22 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from shanzhi import clock, policy
 from shanzhi.accounts.models import User
 from shanzhi.analytics.breakdowns import figure_cases, figure_name
+from shanzhi.cases.documents import DOCX, case_document, case_documents, document_docx
+from shanzhi.cases.flows.spec import InputKind, TransitionSpec
 from shanzhi.cases.inbox import notification_mark_read
-from shanzhi.cases.models import (
-    OPEN_STATES,
-    Attachment,
-    Case,
-    CaseAction,
-    HandlingLevel,
-    Satisfaction,
-)
+from shanzhi.cases.models import Attachment, Case
 from shanzhi.cases.selectors import (
+    action_details,
+    available_actions,
+    case_clocks,
+    case_facts,
     case_list,
     case_possible_duplicates,
     case_timeline,
@@ -42,7 +40,6 @@ from shanzhi.cases.selectors import (
     notifications_for,
 )
 from shanzhi.cases.services import RoutingSuggestion, routing_suggest, unit_for
-from shanzhi.cases.workflow import TRANSITIONS
 from shanzhi.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.registry.models import LINKED_KINDS, CaseLink
 from shanzhi.registry.services import (
@@ -57,10 +54,6 @@ from .forms_registry import KIND_LABELS, CaseLinkForm
 
 PAGE_SIZE = 20
 DEADLINE_LABELS = {"overdue": "超期", "due_soon": "临期"}
-# The intake's own log row is not a transition of the table.
-ACTION_LABELS = {"report": "上报"} | {name: t.label for name, t in TRANSITIONS.items()}
-# Extension decisions need a pending request; a new request needs none pending.
-NEEDS_PENDING_EXTENSION = frozenset({"approve_extension", "deny_extension"})
 SAFE_PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 # Who points a case at registry records: those who take it in, oversee it or walk its grid.
 RECORD_LINKERS = frozenset({"dispatcher", "leader", "grid_worker"})
@@ -268,53 +261,21 @@ def _figure_banner(
 # The case detail ------------------------------------------------------------------------------
 
 
-def available_actions(user: Any, case: Case) -> list[str]:
-    """The actions `user` may take on the case now, in the order of the workflow table."""
-    pending = case.extension_requested_until is not None
-    return [
-        name
-        for name, transition in TRANSITIONS.items()
-        if case.state in transition.sources
-        and policy.can_perform(user, case, transition.who)
-        and (pending or name not in NEEDS_PENDING_EXTENSION)
-        and not (pending and name == "request_extension")
-    ]
-
-
-def _local(moment: str) -> str:
-    return f"{timezone.localtime(datetime.fromisoformat(moment)):%Y-%m-%d %H:%M}"
-
-
-def _action_detail(action: CaseAction) -> str:
-    """What the action's data adds to its note: the verdict, the dates, the levels."""
-    data = action.data or {}
-    if action.action == "callback" and data.get("satisfaction") in Satisfaction.values:
-        return f"满意度:{Satisfaction(data['satisfaction']).label}"
-    if action.action == "request_extension" and data.get("due_at"):
-        return f"申请延期至 {_local(data['due_at'])}"
-    if action.action == "approve_extension" and data.get("due_at"):
-        return f"办理时限延至 {_local(data['due_at'])}"
-    if action.action == "escalate" and data.get("to_level") in HandlingLevel.values:
-        return f"上报至{HandlingLevel(data['to_level']).label}层级"
-    if action.action == "merge" and data.get("kept"):
-        return f"并入 {data['kept']}"
-    return ""
-
-
 def _timeline(case: Case) -> list[dict[str, Any]]:
     return [
         {
             "action": action,
-            "label": ACTION_LABELS.get(action.action, action.action),
-            "detail": _action_detail(action),
+            "label": action.label,
+            "details": action_details(action),
             "photos": list(action.attachments.all()),
         }
         for action in case_timeline(case=case)
     ]
 
 
-def _suggestions(case: Case, actions: list[str]) -> list[RoutingSuggestion]:
-    if not {"accept", "dispatch"} & set(actions):
+def _suggestions(case: Case, actions: list[TransitionSpec]) -> list[RoutingSuggestion]:
+    wants = {spec.kind for t in actions for spec in t.inputs}
+    if not {InputKind.CASE_TYPE, InputKind.UNIT} & wants:
         return []
     return routing_suggest(street=case.street, text=case.description, area=case.area)
 
@@ -329,15 +290,15 @@ def detail_context(
     """Everything the detail page shows; `bound` is a posted form to show with its errors."""
     user = signed_in(request)
     actions = available_actions(user, case)
+    names = [transition.action for transition in actions]
     suggestions = _suggestions(case, actions)
     suggested_type = suggestions[0].case_type if suggestions else None
+    # A typed case goes where its type says; an untyped one where the keywords point.
     suggested_unit = None
-    if "dispatch" in actions:
-        # A typed case goes where its type says; an untyped one where the keywords point.
-        if case.case_type is not None:
-            suggested_unit = unit_for(case_type=case.case_type, area=case.area)
-        elif suggestions:
-            suggested_unit = suggestions[0].unit
+    if case.case_type is not None:
+        suggested_unit = unit_for(case_type=case.case_type, area=case.area)
+    elif suggestions:
+        suggested_unit = suggestions[0].unit
     forms = [
         bound
         if bound is not None and bound.action == name
@@ -348,17 +309,17 @@ def detail_context(
             suggested_type=suggested_type,
             suggested_unit=suggested_unit,
         )
-        for name in actions
+        for name in names
     ]
     panel_errors: list[str] = []
-    if bound is not None and bound.action not in actions:
+    if bound is not None and bound.action not in names:
         # The action is no longer open to the viewer (or never was): say why it failed.
         panel_errors = [str(error) for errors in bound.errors.values() for error in errors]
     timeline = _timeline(case)
     phone = reporter_phone_shown(viewer=user, case=case)
     # Every candidate lies in the case's own area, so whoever sees that area may see them all.
     duplicates = []
-    if case.state in OPEN_STATES and policy.can_view_area(user, case.area):
+    if case.is_open and policy.can_view_area(user, case.area):
         duplicates = case_possible_duplicates(case=case)
     status = deadline_status(case)
     return {
@@ -374,7 +335,11 @@ def detail_context(
         ],
         "action_forms": forms,
         "panel_errors": panel_errors,
-        "can_merge": "merge" in actions,
+        "can_merge": "merge" in names,
+        "documents": case_documents(case),
+        "facts": case_facts(case),
+        "clocks": case_clocks(case),
+        "flow": case.flow_spec,
         "duplicates": duplicates,
         "suggestions": suggestions,
         "notice": notice,
@@ -485,3 +450,17 @@ def case_contact(request: HttpRequest, number: str) -> HttpResponse:
         context["may_reveal_contact"] = may_reveal_contact(request.user, case)
         status = 403 if isinstance(exc, PermissionDenied) else 400
     return render(request, "web/cases/_contact.html", context, status=status)
+
+
+@staff_page()
+@require_GET
+def case_document_view(request: HttpRequest, number: str, key: str) -> HttpResponse:
+    """A paper the case's flow issued (告知书, 意见书, 协议书…), as .docx."""
+    case = case_or_404(request, number)
+    try:
+        document = case_document(case, key)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    response = HttpResponse(document_docx(document), content_type=DOCX)
+    response["Content-Disposition"] = content_disposition_header(True, document.filename) or ""
+    return response

@@ -178,14 +178,17 @@ def _number(value: Decimal | None) -> float | None:
 
 
 def headline_cards(viewer: Any, choice: Choice) -> list[dict[str, Any]]:
-    figures = figures_compute(
-        viewer=viewer, kpis=HEADLINE, scope=choice.scope, period=choice.period
-    )
+    return figure_cards(viewer, choice, HEADLINE)
+
+
+def figure_cards(viewer: Any, choice: Choice, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Each figure with its 同比, its parts and the links to the cases it counts."""
+    figures = figures_compute(viewer=viewer, kpis=keys, scope=choice.scope, period=choice.period)
     changes = changes_compute(
         viewer=viewer, current=figures, scope=choice.scope, period=choice.period
     )
     cards = []
-    for key in HEADLINE:
+    for key in keys:
         figure, kpi = figures[key], KPIS[key]
         parts = []
         if kpi.denominator:
@@ -463,15 +466,49 @@ def list_ranking(viewer: Any, choice: Choice) -> dict[str, Any]:
     return {"items": ranked}
 
 
+# The figures of the specialised flows, each panel computed from its flow's own steps.
+HAZARD_FIGURES = (
+    "hazards",
+    "major_hazards",
+    "hazards_rectified",
+    "hazard_rate",
+    "major_hazard_rate",
+    "hazards_overdue",
+    "reinspections_failed",
+    "ungraded_hazards",
+)
+PETITION_FIGURES = (
+    "petitions",
+    "petition_notice_rate",
+    "petition_resolution_rate",
+    "petition_on_time_rate",
+    "petition_review_rate",
+    "petition_recheck_rate",
+    "repeat_petitions",
+)
+
+
+def list_hazards(viewer: Any, choice: Choice) -> dict[str, Any]:
+    return {"cards": figure_cards(viewer, choice, HAZARD_FIGURES)}
+
+
+def list_petitions(viewer: Any, choice: Choice) -> dict[str, Any]:
+    return {"cards": figure_cards(viewer, choice, PETITION_FIGURES)}
+
+
 LISTS: dict[str, Callable[[Any, Choice], dict[str, Any]]] = {
     "overdue": list_overdue,
     "supervised": list_supervised,
     "ranking": list_ranking,
+    "hazards": list_hazards,
+    "petitions": list_petitions,
 }
 LIST_TITLES = {
     "overdue": "超期未办结(前10)",
     "supervised": "重点督办事件",
     "ranking": "辖区办结率排行",
+    "hazards": "安全隐患整改",
+    "petitions": "信访",
 }
 
 

@@ -28,8 +28,10 @@ from shanzhi import clock, policy, ratelimit
 from shanzhi.accounts.models import User
 from shanzhi.areas.models import Area, Level
 from shanzhi.areas.selectors import area_ancestors
+from shanzhi.cases.errors import TransitionRefused
+from shanzhi.cases.flows import FLOWS, GENERAL, REPORT_ACTION, public_photo_actions, states_of
+from shanzhi.cases.flows.spec import Kind
 from shanzhi.cases.models import (
-    OPEN_STATES,
     Attachment,
     Case,
     CaseAction,
@@ -51,8 +53,8 @@ from shanzhi.cases.services import (
     case_report,
     case_report_on_spot,
     case_resolve_on_spot,
+    rating_action,
 )
-from shanzhi.cases.workflow import TransitionRefused
 from shanzhi.errors import DomainError, NotFound
 
 from .forms_public import (
@@ -72,24 +74,10 @@ PAGE_SIZE = 20
 # The levels named under a place so that a resident recognises it (zones mean nothing to them).
 PLACE_LEVELS = frozenset({Level.STREET, Level.COMMUNITY, Level.GRID, Level.DEDICATED_GRID})
 
-# What a reporter sees of each step. Steps not named here (return, escalate, supervise, transfer,
-# extensions) carry internal reasons and show only as "流转中".
-PUBLIC_STEP_LABELS = {
-    "report": "提交上报",
-    "accept": "已受理",
-    "reject": "不予受理",
-    "dispatch": "已交办",
-    "claim": "承办单位已签收,正在处置",
-    "resolve": "已办结",
-    "resolve_on_spot": "网格员已就地处置",
-    "callback": "回访评价",
-    "reopen": "重新办理",
-    "close_without_callback": "已归档",
-    "merge": "已合并办理",
-}
+# What a reporter sees of each step is the transition's `public` name (and its note when
+# `public_note`); steps without one carry internal reasons and show only as "流转中".
 IN_TRANSIT_LABEL = "流转中"
-# The reporter is told why a report was refused, and what was done about it.
-PUBLIC_NOTE_ACTIONS = frozenset({"reject", "resolve", "resolve_on_spot"})
+REPORT_STEP_LABEL = "提交上报"
 DEADLINE_LABELS = {"overdue": "已超期", "due_soon": "临期"}
 SAFE_PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
@@ -173,31 +161,38 @@ class PublicStep:
 
 
 def _public_step(action: CaseAction) -> PublicStep:
-    label = PUBLIC_STEP_LABELS.get(action.action)
+    if action.action == REPORT_ACTION:
+        label: str | None = REPORT_STEP_LABEL
+        transition = None
+    else:
+        flow = FLOWS.get(action.flow)
+        transition = flow.transition(action.action) if flow is not None else None
+        label = transition.public if transition is not None else None
     if label is None:
         return PublicStep(label=IN_TRANSIT_LABEL, at=action.created_at)
     detail = ""
-    if action.action in PUBLIC_NOTE_ACTIONS:
+    if transition is not None and transition.public_note:
         detail = action.note
-    elif action.action in {"dispatch", "claim"} and action.to_unit is not None:
-        detail = action.to_unit.name
-    elif action.action == "callback":
-        satisfaction = action.data.get("satisfaction", "")
-        if satisfaction in Satisfaction.values:
-            detail = Satisfaction(satisfaction).label
+    elif transition is not None and transition.rates:
+        rated = transition.input(transition.rates)
+        value = str(action.data.get(transition.rates, ""))
+        detail = rated.choice_label(value) if rated is not None and value else ""
+    elif transition is not None and (transition.assigns or "claimed" in transition.marks):
+        detail = action.to_unit.name if action.to_unit is not None else ""
     photos = []
-    if action.action in policy.PUBLIC_PHOTO_ACTIONS:
+    if action.action in public_photo_actions(action.flow):
         photos = list(action.attachments.all())
     return PublicStep(label=label, at=action.created_at, detail=detail, photos=photos)
 
 
 def _track_context(case: Case, rating_form: RatingForm) -> dict[str, Any]:
-    shows_result = case.state in {State.RESOLVED, State.ARCHIVED}
+    kind = case.flow_spec.state(case.state).kind
     return {
         "case": case,
+        "public_state": case.flow_spec.state(case.state).public_label,
         "steps": [_public_step(action) for action in case_timeline(case=case)],
-        "shows_result": shows_result,
-        "can_rate": case.state == State.RESOLVED,
+        "shows_result": bool(case.resolution) and kind in (Kind.RESOLVED, Kind.CLOSED),
+        "can_rate": rating_action(case) is not None,
         "rating_form": rating_form,
     }
 
@@ -233,7 +228,7 @@ def track_rate(request: HttpRequest, token: str) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            if form.cleaned_data["satisfaction"] == Satisfaction.UNSATISFIED:
+            if form.cleaned_data["satisfaction"] == Satisfaction.UNSATISFIED:  # reopened
                 messages.success(request, "感谢您的评价。我们已安排重新办理,请继续关注。")
             else:
                 messages.success(request, "感谢您的评价!")
@@ -323,7 +318,7 @@ def _signed_in(request: HttpRequest) -> User:
 
 def _field_open_cases(request: HttpRequest) -> QuerySet[Case]:
     """Open cases the user may see, narrowed to the grids they patrol."""
-    visible = case_list(user=request.user, filters=CaseFilters(states=tuple(OPEN_STATES)))
+    visible = case_list(user=request.user, filters=CaseFilters(states=tuple(states_of("open"))))
     return visible & policy.field_cases_for(request.user)
 
 
@@ -346,7 +341,7 @@ def field_home(request: HttpRequest) -> HttpResponse:
     moment = clock.now()
     counts = _field_open_cases(request).aggregate(
         open=Count("pk"),
-        reported=Count("pk", filter=Q(state=State.REPORTED)),
+        reported=Count("pk", filter=Q(state=State.REPORTED)),  # every flow's intake state
         due_soon=Count("pk", filter=due_soon_q(moment)),
         overdue=Count("pk", filter=overdue_q(moment)),
     )
@@ -394,6 +389,12 @@ def _field_case_types(street_ids: Any) -> QuerySet[CaseType]:
     return CaseType.objects.filter(street_id__in=street_ids, is_active=True).order_by("code")
 
 
+def _on_spot_types(street_ids: Any) -> QuerySet[CaseType]:
+    """Only matters of the general flow are handled on the spot; hazards, petitions, disputes
+    and enterprise appeals run their own flows."""
+    return _field_case_types(street_ids).filter(workflow=GENERAL)
+
+
 @field_worker_required
 @require_http_methods(["GET", "POST"])
 def field_report(request: HttpRequest) -> HttpResponse:
@@ -426,13 +427,13 @@ def field_resolve_on_spot(request: HttpRequest, number: str) -> HttpResponse:
         case = policy.field_case_for(request.user, number)
     except NotFound as exc:
         return _not_found(request, exc.message)
-    case_types = _field_case_types([case.street_id])
+    case_types = _on_spot_types([case.street_id])
     if request.method != "POST":
         form = ResolveOnSpotForm(
             initial={"version": case.version, "case_type": case.case_type_id},
             case_types=case_types,
         )
-        return render(request, "web/field/resolve.html", {"case": case, "form": form})
+        return render(request, "web/field/resolve.html", _resolve_context(case, form))
     form = ResolveOnSpotForm(request.POST, request.FILES, case_types=case_types)
     if form.is_valid():
         data = form.cleaned_data
@@ -450,4 +451,9 @@ def field_resolve_on_spot(request: HttpRequest, number: str) -> HttpResponse:
         else:
             messages.success(request, f"事件 {case.number} 已就地处置")
             return redirect("field_home")
-    return render(request, "web/field/resolve.html", {"case": case, "form": form}, status=400)
+    return render(request, "web/field/resolve.html", _resolve_context(case, form), status=400)
+
+
+def _resolve_context(case: Case, form: ResolveOnSpotForm) -> dict[str, Any]:
+    open_here = case.flow == GENERAL and case.state == State.REPORTED
+    return {"case": case, "form": form, "on_spot_open": open_here}
