@@ -29,9 +29,8 @@ from shanzhi.accounts.models import Role, RoleGrant, Unit, UnitKind, User
 from shanzhi.analytics.rollup import rollup_deferred
 from shanzhi.areas.models import Area, Level
 from shanzhi.cases import services
+from shanzhi.cases.flows import GENERAL, flow_for_type, running_q, states_of
 from shanzhi.cases.models import (
-    OPEN_STATES,
-    RUNNING_STATES,
     Case,
     CaseAction,
     CaseType,
@@ -41,8 +40,10 @@ from shanzhi.cases.models import (
     State,
 )
 from shanzhi.errors import DomainError
+from shanzhi.registry.models import Enterprise
 from shanzhi.workdays.calendar import WorkCalendar, workday_end
 
+from .flow_stories import STORIES
 from .generator import DemoStreet
 from .places import GIVEN_CHARS, PLACE_SYLLABLES, SURNAMES
 
@@ -194,13 +195,10 @@ ON_SPOT_TYPES = frozenset(
         "HW-DQ-02",
         "HW-BM-01",
         "WY-SS-01",
-        "AQ-XF-01",
-        "AQ-XF-02",
-        "AQ-DD-01",
-        "AQ-DD-02",
         "ZA-LD-01",
     }
 )
+TYPED_AT_INTAKE = frozenset({Source.GRID_PATROL, Source.PETITION})
 ON_SPOT_SHARE = 0.30
 REJECT_SHARE = 0.015  # of the reports that do not come from patrols
 DUPLICATE_SHARE = 0.02
@@ -459,7 +457,7 @@ class CaseYearReport:
 
     @property
     def satisfaction_rate(self) -> float:
-        """(满意 + 基本满意) ÷ callbacks, in percent, counting every callback as FIGURES.md does."""
+        """(满意 + 基本满意) ÷ callbacks, in percent, counting every callback, as the figures do."""
         return 100 * (self.satisfied + self.basically) / self.callbacks if self.callbacks else 0.0
 
     @property
@@ -554,6 +552,12 @@ class _Year:
         self.originals: set[int] = set()  # plans that a later report repeats
         self.cases: dict[int, Case] = {}  # the originals as reported, by plan index
         self.units_for: dict[tuple[int, int], Unit] = {}
+        self.enterprises: dict[int, list[Enterprise]] = defaultdict(list)
+        for enterprise in Enterprise.objects.filter(
+            street=self.street, deleted_at__isnull=True
+        ).select_related("area"):
+            place = self.by_area.get(enterprise.area_id)
+            self.enterprises[place.community.pk if place else 0].append(enterprise)
         self._type_weights: dict[tuple[str, int], list[float]] = {}
 
     # Set-up ----------------------------------------------------------------------------------
@@ -645,7 +649,7 @@ class _Year:
         }
         place_weights = list(accumulate(rng.uniform(0.3, 2.0) for _ in self.places))
         parks = [p for p in self.places if p.grid.level == Level.DEDICATED_GRID]
-        on_spot_types = [t for t in self.types if t.code in ON_SPOT_TYPES]
+        on_spot_types = [t for t in self.types if t.code in ON_SPOT_TYPES and t.workflow == GENERAL]
 
         base_count = round(self.volume * (1 - DUPLICATE_SHARE))
         sources = rng.choices(
@@ -802,20 +806,26 @@ class _Year:
         dispatcher = rng.choice(self.staff.dispatchers)
         at = self._on_duty(rng, at, 5, 120)
         yield at
-        if plan.reject:
+        if plan.reject and case.flow == GENERAL:
             services.case_reject(case=case, actor=dispatcher, reason=rng.choice(REJECT_REASONS))
             return
         if plan.original is not None:
             kept = self.cases.get(plan.original.index)
             if kept is not None:
                 kept.refresh_from_db(fields=["state", "merged_into"])
-                if kept.state in OPEN_STATES | {State.RESOLVED} and kept.merged_into_id is None:
+                if kept.state in states_of("open", "resolved") and kept.merged_into_id is None:
                     services.case_merge(case=case, actor=dispatcher, kept=kept)
                     return
         priority = Priority.HIGH if plan.source == Source.LEADER else ""
-        case = services.case_accept(
-            case=case, actor=dispatcher, case_type=plan.case_type, priority=priority
-        )
+        flow = flow_for_type(plan.case_type)
+        if case.flow == GENERAL:
+            # Typed now; a type of a specialised flow hands the case over to that flow.
+            case = services.case_accept(
+                case=case, actor=dispatcher, case_type=plan.case_type, priority=priority
+            )
+        if flow.key != GENERAL:
+            yield from STORIES[flow.key](self, case, plan, rng, at, dispatcher)
+            return
         unit = self._unit_for(plan)
         first = unit
         mix_up = rng.random()
@@ -1042,7 +1052,8 @@ class _Year:
             reporter_name=name[:50],
             reporter_phone=phone,
             address=f"{place.community.name}{place.estate}{place.building}幢",
-            case_type=plan.case_type if plan.source == Source.GRID_PATROL else None,
+            # Patrols report what they saw, and the desk registers a petition, with its type.
+            case_type=plan.case_type if plan.source in TYPED_AT_INTAKE else None,
         )
         return case
 
@@ -1079,6 +1090,14 @@ class _Year:
             if name in self.staff.units and self.staff.handlers.get(self.staff.units[name].pk)
         ]
         return rng.choice(options) if options else None
+
+    def enterprise_near(self, case: Case, rng: random.Random) -> Enterprise | None:
+        """An enterprise of the case's community (else of the street) that an appeal came from."""
+        place = self.by_area.get(case.area_id)
+        pool = self.enterprises.get(place.community.pk if place else 0) or [
+            e for group in self.enterprises.values() for e in group
+        ]
+        return rng.choice(pool) if pool else None
 
     def _handlers(self, unit: Unit) -> list[User]:
         handlers = self.staff.handlers.get(unit.pk)
@@ -1157,9 +1176,7 @@ def case_year_report(*, street: Area, year: int, seconds: float = 0.0) -> CaseYe
         actions.filter(action="resolve", data__on_time=False).values_list("case_id", flat=True)
     )
     still_open = set(
-        cases.filter(state__in=RUNNING_STATES, handle_due_at__lte=moment).values_list(
-            "id", flat=True
-        )
+        cases.filter(running_q(), handle_due_at__lte=moment).values_list("id", flat=True)
     )
     return CaseYearReport(
         year=year,

@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from shanzhi.accounts.models import Role, RoleGrant, Unit
 from shanzhi.areas.models import Area
 from shanzhi.areas.selectors import area_level_counts
-from shanzhi.cases.models import CaseType, State
+from shanzhi.cases.flows import state_choices
+from shanzhi.cases.models import CaseType
 from shanzhi.demo.cases import CaseYearReport, RaisedCase, demo_cases, previous_year
 from shanzhi.demo.generator import DEMO_PASSWORD, SCALES, DemoAccount, DemoStreet, demo_build
 from shanzhi.demo.places import KNOWN_STREETS, StreetSpec
@@ -143,8 +144,11 @@ class Command(BaseCommand):
         self._print_year(report)
 
     def _print_year(self, report: CaseYearReport) -> None:
+        labels = dict(state_choices())
         states = "、".join(
-            f"{State(state).label} {count} 件" for state, count in report.by_state.items() if count
+            f"{labels.get(state, state)} {count} 件"
+            for state, count in report.by_state.items()
+            if count
         )
         self.stdout.write(
             self.style.SUCCESS(
