@@ -196,6 +196,11 @@ SHANZHI_RATELIMIT_PREFIX = env_str("SHANZHI_RATELIMIT_PREFIX", "shanzhi:ratelimi
 # the location a camera wrote into them is dropped unless SHANZHI_UPLOAD_KEEP_LOCATION is set.
 SHANZHI_UPLOAD_MAX_PIXELS = env_int("SHANZHI_UPLOAD_MAX_PIXELS", 50_000_000)
 SHANZHI_UPLOAD_STRIP_LOCATION = not env_bool("SHANZHI_UPLOAD_KEEP_LOCATION", False)
+FILE_UPLOAD_HANDLERS = [
+    "shanzhi.uploads.RepairingUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # A spreadsheet imported through the page must finish within the request; bigger files go
 # through `shanzhi import`, which has no such limit.

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -51,6 +51,7 @@ from shanzhi.registry.services import (
     may_reveal_contact,
     reporter_phone_shown,
 )
+from shanzhi.uploads import photo_response
 
 from .forms_cases import ActionForm, CaseFilterForm, FigureForm
 from .forms_registry import KIND_LABELS, CaseLinkForm
@@ -61,7 +62,6 @@ DEADLINE_LABELS = {"overdue": "超期", "due_soon": "临期"}
 ACTION_LABELS = {"report": "上报"} | {name: t.label for name, t in TRANSITIONS.items()}
 # Extension decisions need a pending request; a new request needs none pending.
 NEEDS_PENDING_EXTENSION = frozenset({"approve_extension", "deny_extension"})
-SAFE_PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 # Who points a case at registry records: those who take it in, oversee it or walk its grid.
 RECORD_LINKERS = frozenset({"dispatcher", "leader", "grid_worker"})
 
@@ -451,17 +451,12 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 @staff_page()
 @require_GET
-def case_photo(request: HttpRequest, number: str, pk: int) -> FileResponse:
+def case_photo(request: HttpRequest, number: str, pk: int) -> HttpResponseBase:
     try:
         attachment: Attachment = policy.case_attachment_for(request.user, number, pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    # The stored type came from the uploading browser; serve only plain raster types as such.
-    if attachment.content_type in SAFE_PHOTO_TYPES:
-        return FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
-    return FileResponse(
-        attachment.file.open("rb"), as_attachment=True, content_type="application/octet-stream"
-    )
+    return photo_response(attachment.file, attachment.content_type)
 
 
 @staff_page()
