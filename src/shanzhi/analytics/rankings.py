@@ -51,7 +51,7 @@ from .measures import (
     when_q,
 )
 from .models import RankingRule, RankingWeight, RankLevel
-from .periods import HELP, Period, PeriodError, period_parse
+from .periods import Period
 from .selectors import (
     Figure,
     Scope,
@@ -68,7 +68,6 @@ AREA_LEVELS = {
     RankLevel.COMMUNITY: (Level.COMMUNITY,),
     RankLevel.GRID: (Level.GRID, Level.DEDICATED_GRID),
 }
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 _CENT = Decimal("0.01")
 _HUNDRED = Decimal(100)
 
@@ -253,17 +252,6 @@ def cases_url(kpi: Kpi, period: Period, scope: Scope) -> str:
     if scope.source:
         params["source"] = scope.source
     return f"{reverse('case_list')}?{urlencode(params)}"
-
-
-def period_checked(text: str) -> Period:
-    """A period as `period_parse` reads it, within the years the system can count."""
-    try:
-        period = period_parse(text)
-    except (OverflowError, ValueError):
-        raise PeriodError(f"无法识别期间“{text}”。{HELP}") from None
-    if not (period.start.year >= FIRST_YEAR and period.last.year <= LAST_YEAR):
-        raise PeriodError(f"期间须在{FIRST_YEAR}年至{LAST_YEAR}年之间")
-    return period
 
 
 # Scoring -------------------------------------------------------------------------------------

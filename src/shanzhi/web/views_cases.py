@@ -235,9 +235,11 @@ def cases(request: HttpRequest) -> HttpResponse:
         "pager": pager,
         "case_rows": case_rows(pager["page"].object_list),
     }
+    # A figure link that cannot be read (its period, KPI or scope) is bad input: 400, as the API.
+    status = 400 if figure is not None and figure["error"] else 200
     if is_htmx(request):
-        return render(request, "web/cases/_results.html", context)
-    return render(request, "web/cases/list.html", context)
+        return render(request, "web/cases/_results.html", context, status=status)
+    return render(request, "web/cases/list.html", context, status=status)
 
 
 def _figure_banner(
