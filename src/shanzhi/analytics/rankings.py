@@ -38,6 +38,7 @@ from shanzhi import policy
 from shanzhi.accounts.models import Unit
 from shanzhi.areas.models import Area, Level
 from shanzhi.errors import DomainError, PermissionDenied
+from shanzhi.spreadsheets import row_safe
 
 from .formatting import figure_value_text
 from .measures import (
@@ -403,18 +404,20 @@ def ranking_workbook_write(
     sheet.title = "排名"
     weights = list(rule.weights.all())
     level = RankLevel(rule.level).label
-    sheet.append([f"{area.name}{period.label}{level}比拼晾晒(规则:{rule.name})"])
+    sheet.append(row_safe([f"{area.name}{period.label}{level}比拼晾晒(规则:{rule.name})"]))
     headers = [f"{KPIS[w.kpi].name}(权重{w.weight})" for w in weights]
     sheet.append(["名次", level, "编码", *headers, "总分", "说明"])
     for row in rows:
         sheet.append(
-            [row.rank, row.name, row.code]
-            + [cell.text for cell in row.cells]
-            + [float(row.score) if row.score is not None else None, row.note]
+            row_safe(
+                [row.rank, row.name, row.code]
+                + [cell.text for cell in row.cells]
+                + [float(row.score) if row.score is not None else None, row.note]
+            )
         )
     for title, chosen in (("红榜", red_list(rows, size)), ("黑榜", black_list(rows, size))):
         board = book.create_sheet(title)
         board.append(["名次", level, "总分"])
         for row in chosen:
-            board.append([row.rank, row.name, float(row.score or 0)])
+            board.append(row_safe([row.rank, row.name, float(row.score or 0)]))
     book.save(target)

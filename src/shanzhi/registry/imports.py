@@ -58,6 +58,7 @@ from shanzhi.registry.models import (
 )
 from shanzhi.registry.services import enterprise_fields, person_protected_fields
 from shanzhi.registry.validators import credit_code_check, phone_check, resident_id_check
+from shanzhi.spreadsheets import row_safe
 
 # Rows per INSERT/UPDATE batch and values per IN (...) lookup; SQLite allows 999 parameters.
 BATCH = 1000
@@ -1615,11 +1616,11 @@ def report_write(errors: Sequence[RowError], target: str | Path) -> None:
         with open(target, "w", newline="", encoding="utf-8-sig") as handle:
             writer = csv.writer(handle)
             writer.writerow(header)
-            writer.writerows([e.row, e.column, e.reason] for e in errors)
+            writer.writerows(row_safe([e.row, e.column, e.reason]) for e in errors)
         return
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("错误报告")
     sheet.append(header)
     for error in errors:
-        sheet.append([error.row, error.column, error.reason])
+        sheet.append(row_safe([error.row, error.column, error.reason]))
     book.save(target)
