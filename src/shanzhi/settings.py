@@ -204,5 +204,5 @@ FILE_UPLOAD_HANDLERS = [
 
 # A spreadsheet imported through the page must finish within the request; bigger files go
 # through `shanzhi import`, which has no such limit.
-SHANZHI_WEB_IMPORT_MAX_ROWS = env_int("SHANZHI_WEB_IMPORT_MAX_ROWS", 20_000)
+SHANZHI_WEB_IMPORT_MAX_ROWS = env_int("SHANZHI_WEB_IMPORT_MAX_ROWS", 10_000)
 SHANZHI_WEB_IMPORT_MAX_BYTES = env_int("SHANZHI_WEB_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
