@@ -166,7 +166,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "shanzhi.ops.storage.ManifestStaticStorage"
         )
     },
 }
