@@ -111,3 +111,14 @@ def test_protect_takes_back_what_a_grant_gave_too_much(world):
         done = audit.protect(connection)
     assert any("cases_caseaction" in statement for statement in done)
     _refused("TRUNCATE cases_caseaction", "permission denied")
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_check_deploy_warns_when_connected_as_the_owner():
+    from shanzhi.ops.checks import database_role_check
+
+    assert database_role_check(databases=["default"]) == []
+    with db_roles.connected_as(db_roles.ACTIVE[0].owner):
+        (warning,) = database_role_check(databases=["default"])
+    assert warning.id == "shanzhi.W001" and "属主" in warning.msg

@@ -216,3 +216,23 @@ def test_open311_refuses_the_bomb_in_its_own_format(client, world):
     assert response.status_code == 400
     assert "像素过多" in response.json()[0]["description"]
     assert not Case.objects.exists()
+
+
+def test_the_api_refuses_the_bomb_in_chinese(client, world):
+    from shanzhi.api.tokens import api_token_create
+
+    _, raw = api_token_create(name="网格通", user=world.grid_worker)
+    case = make_case(world)
+    response = client.post(
+        f"/api/v1/cases/{case.number}/resolve_on_spot",
+        {
+            "version": case.version,
+            "case_type_id": case_type(world).pk,
+            "result": "已清理",
+            "photos": SimpleUploadedFile("b.png", png_bomb(), content_type="image/png"),
+        },
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    assert response.status_code in (400, 422), response.content
+    assert "像素过多" in response.json()["message"]
+    assert not Attachment.objects.exists()
