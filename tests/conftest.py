@@ -9,8 +9,30 @@ from shanzhi.accounts.models import Role, UnitKind, User
 from shanzhi.areas.models import Area, Level
 from shanzhi.registry.services import registry_defaults_seed
 
+from . import db_roles
 from .browser import browser_context, page  # noqa: F401 - fixtures for the browser journeys
 from .factories import make_area, make_street, make_unit, make_user
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On PostgreSQL, the tests connect as the application role (see tests/db_roles.py)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with django_db_blocker.unblock():
+        try:
+            db_roles.restricted_start()
+        except Exception as exc:
+            pytest.exit(
+                f"无法在 PostgreSQL 上建立测试用的属主与应用角色(DATABASE_URL 须为超级用户):{exc}",
+                returncode=3,
+            )
+    yield
+    with django_db_blocker.unblock():
+        db_roles.restricted_end()
 
 
 @pytest.fixture(autouse=True)

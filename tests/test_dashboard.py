@@ -147,7 +147,7 @@ def test_the_default_period_is_this_year_and_2025_is_offered(client, world):
     html = response.content.decode()
     assert '<option value="2025">2025年</option>' in html
     bad = client.get(reverse("dashboard"), {"period": "2025Q9", "area": world.other_street.code})
-    assert bad.status_code == 200
+    assert bad.status_code == 400
     assert "没有找到该辖区" in bad.content.decode()
     assert bad.context["choice"].area == world.street
 
@@ -361,7 +361,7 @@ def test_a_microgrid_can_be_named_by_a_figure_link(client, year):
 def test_a_bad_figure_link_is_named_in_chinese(client, world, params, message):
     client.force_login(world.leader)
     response = client.get(reverse("case_list"), params)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content.decode()
     assert response.context["figure"]["cases"] is None
 

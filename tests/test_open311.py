@@ -282,7 +282,10 @@ def test_post_with_a_photo_keeps_it_and_lists_it_as_media_url(client, world, cat
     assert Case.objects.get(number=number).attachments.count() == 1
     listed = _json(client.get(f"{BASE}/requests/{number}.json"))
     schemas(listed, "requests.json")
-    assert listed[0]["media_url"].startswith("http://testserver/media/cases/")
+    photo_id = Case.objects.get(number=number).attachments.get().pk
+    assert listed[0]["media_url"] == f"http://testserver{BASE}/requests/{number}/media/{photo_id}"
+    served = client.get(listed[0]["media_url"])
+    assert served.status_code == 200 and served["Content-Type"] == "image/png"
 
 
 def test_anonymous_reports_are_rate_limited_per_address(client, world, catalogue, settings):

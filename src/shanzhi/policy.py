@@ -766,3 +766,20 @@ def scope_q(user: Any, field: str = "area__path", roles: Iterable[str] | None = 
     if is_platform_admin(user):
         return Q()
     return _paths_q(scope_paths(user, roles), field)
+
+
+# Open311 media ---------------------------------------------------------------------------------
+
+
+def public_photo_for(number: str, attachment_id: int) -> Attachment:
+    """A photo anyone may fetch through Open311: an image of a public request's report or result,
+    the same photos its tracking link shows; otherwise NotFound."""
+    photo = Attachment.objects.filter(
+        public_photos_q(),
+        pk=attachment_id,
+        case__in=cases_public().filter(number=number),
+        content_type__startswith="image/",
+    ).first()
+    if photo is None:
+        raise NotFound("没有找到该照片")
+    return photo

@@ -9,6 +9,7 @@ that a new user's demo works without setting anything, as the SQLite database be
 import base64
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 from contextlib import suppress
@@ -16,16 +17,26 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models
+from django.db import DatabaseError, connection, models
+
+logger = logging.getLogger(__name__)
 
 # Sealed values name the scheme, so that a later key or algorithm can live beside this one.
 _SCHEME = "g1"
 _NONCE_BYTES = 12
+# What the key-check row seals: a key that cannot open it is not the data's key.
+_KEY_CHECK_TEXT = "善治数据密钥校验"
+WRONG_KEY = (
+    "数据密钥 SHANZHI_DATA_KEY 与数据库中数据加密时所用的密钥不一致,善治拒绝启动:"
+    "请设置原来的密钥(嵌入式运行时为数据目录中的 data.key)。"
+    "密钥一旦更换,已加密的身份证号和电话将无法读取。"
+)
 
 
 def _key_from_text(text: str) -> bytes:
@@ -117,3 +128,59 @@ class SealedTextField(models.TextField):
         if not value or not value.startswith(f"{_SCHEME}:"):
             return value
         return unseal(value)
+
+
+def _opens(sealed: str) -> bool:
+    try:
+        unseal(sealed)
+    except (InvalidTag, ValueError):
+        return False
+    return True
+
+
+def _sealed_sample() -> str:
+    """One value sealed before the check existed (a database from an older version), or ""."""
+    from shanzhi.registry.models import Person
+
+    return (
+        Person.objects.exclude(id_number_sealed="")
+        .values_list("id_number_sealed", flat=True)
+        .order_by("pk")
+        .first()
+        or ""
+    )
+
+
+def key_check() -> None:
+    """Refuse to run with a data key other than the one the data was sealed with.
+
+    The check value is stored with the data (ops.KeyCheck) the first time, after making sure
+    the data already sealed opens with this key. Raises ImproperlyConfigured with the reason.
+    Before the migrations have made its table there is nothing to check.
+    """
+    from shanzhi.ops.models import KeyCheck
+    from shanzhi.registry.models import Person
+
+    tables = connection.introspection.table_names()
+    if KeyCheck._meta.db_table not in tables or Person._meta.db_table not in tables:
+        return
+    row = KeyCheck.objects.order_by("pk").first()
+    if row is not None:
+        if not _opens(row.sealed) or unseal(row.sealed) != _KEY_CHECK_TEXT:
+            raise ImproperlyConfigured(WRONG_KEY)
+        return
+    sample = _sealed_sample()
+    if sample and not _opens(sample):
+        raise ImproperlyConfigured(WRONG_KEY)
+    KeyCheck.objects.create(sealed=seal(_KEY_CHECK_TEXT))
+
+
+def key_check_at_start() -> None:
+    """`key_check` as a process starts, on a connection of its own. A database that cannot be
+    reached yet does not stop the start (the pages answer that themselves); a wrong key does."""
+    try:
+        key_check()
+    except DatabaseError:
+        logger.warning("启动时无法连接数据库,本次未校验数据密钥", exc_info=True)
+    finally:
+        connection.close()

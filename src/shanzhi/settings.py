@@ -20,6 +20,16 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"环境变量 {name} 须为整数") from exc
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None:
@@ -62,6 +72,7 @@ INSTALLED_APPS = [
     "shanzhi.api",
     "shanzhi.open311",
     "shanzhi.demo",
+    "shanzhi.ops",
     "shanzhi.web",
 ]
 
@@ -155,7 +166,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "shanzhi.ops.storage.ManifestStaticStorage"
         )
     },
 }
@@ -174,3 +185,24 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# The client address behind reverse proxies (shanzhi.client_ip): the header the proxies set and
+# how many of them stand in front; unset, REMOTE_ADDR alone counts.
+SHANZHI_PROXY_IP_HEADER = env_str("SHANZHI_PROXY_IP_HEADER", "")
+SHANZHI_TRUSTED_PROXIES = env_int("SHANZHI_TRUSTED_PROXIES", 1 if SHANZHI_PROXY_IP_HEADER else 0)
+SHANZHI_RATELIMIT_PREFIX = env_str("SHANZHI_RATELIMIT_PREFIX", "shanzhi:ratelimit:")
+
+# Uploaded photos (shanzhi.uploads): decoded only under this many pixels, then re-encoded;
+# the location a camera wrote into them is dropped unless SHANZHI_UPLOAD_KEEP_LOCATION is set.
+SHANZHI_UPLOAD_MAX_PIXELS = env_int("SHANZHI_UPLOAD_MAX_PIXELS", 50_000_000)
+SHANZHI_UPLOAD_STRIP_LOCATION = not env_bool("SHANZHI_UPLOAD_KEEP_LOCATION", False)
+FILE_UPLOAD_HANDLERS = [
+    "shanzhi.uploads.RepairingUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# A spreadsheet imported through the page must finish within the request; bigger files go
+# through `shanzhi import`, which has no such limit.
+SHANZHI_WEB_IMPORT_MAX_ROWS = env_int("SHANZHI_WEB_IMPORT_MAX_ROWS", 10_000)
+SHANZHI_WEB_IMPORT_MAX_BYTES = env_int("SHANZHI_WEB_IMPORT_MAX_BYTES", 5 * 1024 * 1024)

@@ -27,6 +27,9 @@ YEAR, HALF, QUARTER, MONTH, WEEK, DAY, RANGE = (
     "range",
 )
 QUARTER_NAMES = ("一", "二", "三", "四")
+# The years a figure can be counted over: comparisons reach a year back, links a period ahead,
+# and no date arithmetic near year 1 or 9999 may fail.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 _FORMS = (
     (re.compile(r"^(\d{4})$"), YEAR),
@@ -217,8 +220,19 @@ def _date(text: str) -> date:
 
 
 def period_parse(text: str) -> Period:
-    """Read a period written as in `HELP`; anything else is refused in Chinese."""
+    """Read a period written as in `HELP`, within FIRST_YEAR to LAST_YEAR; anything else is
+    refused in Chinese (PeriodError), never with another exception."""
     text = (text or "").strip()
+    try:
+        period = _parsed(text)
+    except (OverflowError, ValueError):
+        raise PeriodError(f"无法识别期间“{text}”。{HELP}") from None
+    if not (period.start.year >= FIRST_YEAR and period.last.year <= LAST_YEAR):
+        raise PeriodError(f"期间须在{FIRST_YEAR}年至{LAST_YEAR}年之间")
+    return period
+
+
+def _parsed(text: str) -> Period:
     for pattern, kind in _FORMS:
         match = pattern.match(text)
         if match is None:

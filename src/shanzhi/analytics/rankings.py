@@ -38,6 +38,7 @@ from shanzhi import policy
 from shanzhi.accounts.models import Unit
 from shanzhi.areas.models import Area, Level
 from shanzhi.errors import DomainError, PermissionDenied
+from shanzhi.spreadsheets import row_safe
 
 from .formatting import figure_value_text
 from .measures import (
@@ -51,7 +52,7 @@ from .measures import (
     when_q,
 )
 from .models import RankingRule, RankingWeight, RankLevel
-from .periods import HELP, Period, PeriodError, period_parse
+from .periods import Period
 from .selectors import (
     Figure,
     Scope,
@@ -68,7 +69,6 @@ AREA_LEVELS = {
     RankLevel.COMMUNITY: (Level.COMMUNITY,),
     RankLevel.GRID: (Level.GRID, Level.DEDICATED_GRID),
 }
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 _CENT = Decimal("0.01")
 _HUNDRED = Decimal(100)
 
@@ -255,17 +255,6 @@ def cases_url(kpi: Kpi, period: Period, scope: Scope) -> str:
     return f"{reverse('case_list')}?{urlencode(params)}"
 
 
-def period_checked(text: str) -> Period:
-    """A period as `period_parse` reads it, within the years the system can count."""
-    try:
-        period = period_parse(text)
-    except (OverflowError, ValueError):
-        raise PeriodError(f"无法识别期间“{text}”。{HELP}") from None
-    if not (period.start.year >= FIRST_YEAR and period.last.year <= LAST_YEAR):
-        raise PeriodError(f"期间须在{FIRST_YEAR}年至{LAST_YEAR}年之间")
-    return period
-
-
 # Scoring -------------------------------------------------------------------------------------
 
 
@@ -415,18 +404,20 @@ def ranking_workbook_write(
     sheet.title = "排名"
     weights = list(rule.weights.all())
     level = RankLevel(rule.level).label
-    sheet.append([f"{area.name}{period.label}{level}比拼晾晒(规则:{rule.name})"])
+    sheet.append(row_safe([f"{area.name}{period.label}{level}比拼晾晒(规则:{rule.name})"]))
     headers = [f"{KPIS[w.kpi].name}(权重{w.weight})" for w in weights]
     sheet.append(["名次", level, "编码", *headers, "总分", "说明"])
     for row in rows:
         sheet.append(
-            [row.rank, row.name, row.code]
-            + [cell.text for cell in row.cells]
-            + [float(row.score) if row.score is not None else None, row.note]
+            row_safe(
+                [row.rank, row.name, row.code]
+                + [cell.text for cell in row.cells]
+                + [float(row.score) if row.score is not None else None, row.note]
+            )
         )
     for title, chosen in (("红榜", red_list(rows, size)), ("黑榜", black_list(rows, size))):
         board = book.create_sheet(title)
         board.append(["名次", level, "总分"])
         for row in chosen:
-            board.append([row.rank, row.name, float(row.score or 0)])
+            board.append(row_safe([row.rank, row.name, float(row.score or 0)]))
     book.save(target)

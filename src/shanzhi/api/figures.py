@@ -18,12 +18,12 @@ from shanzhi.accounts.models import User
 from shanzhi.analytics.formatting import change_text, figure_value_text
 from shanzhi.analytics.measures import KPIS, MEASURES, Kpi
 from shanzhi.analytics.models import RankLevel
+from shanzhi.analytics.periods import period_parse
 from shanzhi.analytics.rankings import (
     DEFAULT_LIST_SIZE,
     black_list,
     cases_url,
     counts_cases,
-    period_checked,
     ranking_compute,
     rule_for,
     rules_for,
@@ -292,7 +292,7 @@ def figure_list(request: HttpRequest, params: Query[FiguresIn]) -> dict[str, Any
     """The asked KPIs for the scope and period, as the dashboard and report compute them."""
     user = _viewer(request)
     kpis = _kpis(params.kpis)
-    period = period_checked(params.period)
+    period = period_parse(params.period)
     scope = _scope(user, params)
     figures = figures_compute(viewer=user, kpis=kpis, scope=scope, period=period)
     as_of = next(iter(figures.values())).as_of
@@ -342,7 +342,7 @@ def figure_catalogue(request: HttpRequest) -> list[dict[str, Any]]:
 def ranking_list(request: HttpRequest, params: Query[RankingsIn]) -> dict[str, Any]:
     """The ranked table of a level, area and period by a scoring rule."""
     user = _viewer(request)
-    period = period_checked(params.period)
+    period = period_parse(params.period)
     area = _area(user, params.area) or _home(user)
     if params.rule is not None:
         rule = rule_for(user, params.rule)

@@ -16,13 +16,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from PIL import Image, UnidentifiedImageError
 
 from shanzhi import clock, policy
 from shanzhi.accounts.models import Unit, UnitKind, User
 from shanzhi.api.models import ApiToken
 from shanzhi.areas.models import Area, Level
 from shanzhi.errors import DomainError, PermissionDenied
+from shanzhi.uploads import UploadRefused, photos_clean
 
 from .catalogue import CATALOGUE
 from .engine import perform
@@ -42,7 +42,6 @@ from .models import (
 from .notifications import audience, notify
 
 MAX_PHOTOS = 6
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
 # Channels where the signed-in user reports what they saw themselves.
 SELF_REPORTED = frozenset({Source.RESIDENT, Source.GRID_PATROL, Source.LEADER, Source.API})
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
@@ -73,19 +72,15 @@ def _next_number(street: Area, moment: datetime) -> str:
     return f"{street.code}{year}{counter.last:06d}"
 
 
-def check_photos(photos: Sequence[UploadedFile]) -> None:
-    """Refuse anything but a few real images of sensible size."""
+def check_photos(photos: Sequence[UploadedFile]) -> list[UploadedFile]:
+    """Refuse anything but a few real images; return them as they are stored (shanzhi.uploads:
+    re-encoded, under generated names). Photos already checked pass through unchanged."""
     if len(photos) > MAX_PHOTOS:
         raise IntakeError(f"最多上传{MAX_PHOTOS}张照片")
-    for photo in photos:
-        if photo.size is not None and photo.size > MAX_PHOTO_BYTES:
-            raise IntakeError(f"照片“{photo.name}”超过10MB")
-        try:
-            with Image.open(photo) as image:
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-            raise IntakeError(f"“{photo.name}”不是有效的图片") from exc
-        photo.seek(0)
+    try:
+        return list(photos_clean(photos))
+    except UploadRefused as exc:
+        raise IntakeError(exc.message) from exc
 
 
 def extra_answers_check(
@@ -159,7 +154,7 @@ def case_report(
         raise PermissionDenied("无权以该渠道在此辖区上报事件")
     if case_type is not None and case_type.street_id != area.street_id:
         raise IntakeError("该事项类型不属于本街道")
-    check_photos(photos)
+    photos = check_photos(photos)
     extra = extra_answers_check(case_type=case_type, answers=extra)
     if media_url.strip():
         extra["media_url"] = media_url.strip()[:500]
@@ -315,14 +310,13 @@ def case_act(
     **inputs: Any,
 ) -> Case:
     """Take `action` of the case's flow with the inputs it declares; pages, the API and the CLI
-    all come through here. Photos are checked before anything is written."""
-    check_photos(photos)
+    all come through here. Photos are checked and cleaned before anything is written."""
     return perform(
         case=case,
         actor=actor,
         action=action,
         expected_version=expected_version,
-        attachments=photos,
+        attachments=check_photos(photos),
         **inputs,
     )
 

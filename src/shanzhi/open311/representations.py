@@ -9,13 +9,15 @@ and merged cases are closed too, but are never listed publicly).
 
 What is public: a request shows the matter, its place, its progress and its handling unit, never
 the reporter (name, phone, account) nor the internal notes of the action log. Phone and ID
-numbers that a reporter typed into the description or a handler into the result are masked.
+numbers and e-mail addresses that a reporter typed into the description or a handler into the
+result are masked. A photo's media_url is the access-checked media view, never /media/.
 """
 
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from django.urls import reverse
 from django.utils import timezone
 
 from shanzhi.cases.flows import states_of
@@ -141,7 +143,9 @@ def request_repr(case: Case, *, absolute: Callable[[str], str]) -> dict[str, Any
         "zipcode": None,
         "lat": float(case.latitude) if case.latitude is not None else None,
         "long": float(case.longitude) if case.longitude is not None else None,
-        "media_url": absolute(photos[0].file.url) if photos else None,
+        "media_url": absolute(reverse("open311-media", args=[case.number, photos[0].pk]))
+        if photos
+        else None,
     }
 
 

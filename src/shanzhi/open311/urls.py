@@ -17,6 +17,7 @@ urlpatterns = [
         name="open311-service",
     ),
     re_path(r"^requests" + FMT, views.requests, name="open311-requests"),
+    re_path(r"^requests/(?P<number>[^/.]+)/media/(?P<pk>\d+)$", views.media, name="open311-media"),
     re_path(r"^requests?/(?P<number>[^/.]+)" + FMT, views.request_detail, name="open311-request"),
     re_path(r"^tokens/(?P<token>[^/.]+)" + FMT, views.token, name="open311-token"),
 ]

@@ -6,12 +6,15 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
 
 from shanzhi import clock, policy, ratelimit
 from shanzhi.errors import DomainError, NotFound, PermissionDenied
+from shanzhi.uploads import photo_response
 
 from . import params, selectors
 from .render import FORMATS, Document, error_document, respond
@@ -120,3 +123,13 @@ def request_detail(request: HttpRequest, number: str) -> Document:
 def token(request: HttpRequest, token: str) -> Document:
     case = policy.case_for_tracking(token)
     return Document([token_repr(case)], root="service_requests", item="request")
+
+
+@require_GET
+def media(request: HttpRequest, number: str, pk: str) -> HttpResponseBase:
+    """A request's photo (its media_url), served only while the request and photo are public."""
+    try:
+        photo = policy.public_photo_for(number, int(pk))
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return photo_response(photo.file, photo.content_type)

@@ -33,6 +33,7 @@ from shanzhi.registry.models import (
 )
 from shanzhi.registry.selectors import RecordFilters, record_list
 from shanzhi.registry.services import export_log
+from shanzhi.spreadsheets import row_safe
 
 CHUNK = 2000
 Values = dict[str, Any]
@@ -255,7 +256,7 @@ def registry_export(
     records = record_list(user=user, kind=kind, filters=filters)
     count = 0
     for values in export.rows(records, _Reader(user, personal, {})):
-        sheet.append([values.get(column.key, "") for column in export.spec.columns])
+        sheet.append(row_safe(values.get(column.key, "") for column in export.spec.columns))
         count += 1
     if area is not None:
         # Logged before the file is written out: a clear export that fails is still on record.

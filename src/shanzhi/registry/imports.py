@@ -58,6 +58,7 @@ from shanzhi.registry.models import (
 )
 from shanzhi.registry.services import enterprise_fields, person_protected_fields
 from shanzhi.registry.validators import credit_code_check, phone_check, resident_id_check
+from shanzhi.spreadsheets import row_safe
 
 # Rows per INSERT/UPDATE batch and values per IN (...) lookup; SQLite allows 999 parameters.
 BATCH = 1000
@@ -597,6 +598,8 @@ class _Context:
     writing: bool
     notify: Notify
     every: int
+    # Filled rows a file may have (None: no limit); see `row_limit_check`.
+    max_rows: int | None = None
     errors: list[RowError] = field(default_factory=list)
     bad_rows: set[int] = field(default_factory=set)
     now: datetime = field(default_factory=clock.now)
@@ -680,12 +683,38 @@ def _read_cell(column: Column, raw: Any) -> Any:
     return column.parse(text)
 
 
+# A limited import reads at most this many times its row limit in sheet rows, empty ones included.
+_SCAN_FACTOR = 10
+
+
+def row_limit_check(*, max_rows: int, filled: int = 0, scanned: int = 0) -> None:
+    """Refuse a file past a row limit: `filled` rows of data, or `scanned` sheet rows in all
+    (a sheet of a million empty rows takes as long to read as one of a million records)."""
+    if filled > max_rows:
+        raise DomainError(
+            f"文件超过{max_rows}行数据:网页导入一次最多{max_rows}行,请拆分成几个文件分批导入,"
+            "或请系统管理员用命令行 shanzhi import 导入",
+            code="import_too_many_rows",
+        )
+    if scanned > max_rows * _SCAN_FACTOR:
+        raise DomainError(
+            f"工作表有{scanned}行以上,超过网页导入可读取的{max_rows * _SCAN_FACTOR}行"
+            f"(一次最多{max_rows}行数据):若多为空行,请删除表格末尾多余的空行后再上传;"
+            "否则请拆分文件,或请系统管理员用命令行 shanzhi import 导入",
+            code="import_too_many_rows",
+        )
+
+
 def _read_rows(spec: Spec, source: Source, ctx: _Context) -> list[Row]:
     """The filled rows of the first sheet, each cell read by its column; bad cells are noted in
-    `ctx` and their rows left out of what follows."""
+    `ctx` and their rows left out of what follows. Past `ctx.max_rows` the file is refused."""
     book = _open(source)
     try:
-        cells = book.worksheets[0].iter_rows(values_only=True)
+        sheet = book.worksheets[0]
+        if ctx.max_rows is not None and sheet.max_row:
+            # The size the file declares: a file too long is refused before it is read.
+            row_limit_check(max_rows=ctx.max_rows, scanned=sheet.max_row - 1)
+        cells = sheet.iter_rows(values_only=True)
         header = next(cells, None)
         if header is None:
             ctx.errors.append(RowError(1, "", "文件是空的:第1行应为表头"))
@@ -694,9 +723,15 @@ def _read_rows(spec: Spec, source: Source, ctx: _Context) -> list[Row]:
         if ctx.errors:
             return []
         rows = []
+        filled = 0
         for number, values in enumerate(cells, start=2):
+            if ctx.max_rows is not None:
+                row_limit_check(max_rows=ctx.max_rows, scanned=number - 1)
             if all(value is None or str(value).strip() == "" for value in values):
                 continue
+            filled += 1
+            if ctx.max_rows is not None:
+                row_limit_check(max_rows=ctx.max_rows, filled=filled)
             parsed: dict[str, Any] = {}
             for column, index in positions:
                 raw = values[index] if index < len(values) else None
@@ -1500,12 +1535,14 @@ def registry_import(
     dry_run: bool = False,
     notify: Notify | None = None,
     every: int = PROGRESS_EVERY,
+    max_rows: int | None = None,
 ) -> ImportResult:
     """Check every row of an xlsx file of `kind` and, unless `dry_run` or any row is bad, write
     it all in one transaction. `actor` None is the command's operator, who may import anywhere.
 
     The result lists every bad row (and changes nothing), or counts what was (on a dry run,
-    would be) created and updated. `notify` hears of progress every `every` rows."""
+    would be) created and updated. `notify` hears of progress every `every` rows. With
+    `max_rows` (the web page's limit) a longer file is refused at once with a DomainError."""
     if kind not in SPECS:
         raise DomainError(f"导入类别只能是:{'、'.join(SPECS)}", code="import_kind")
     spec = SPECS[kind]
@@ -1516,6 +1553,7 @@ def registry_import(
         writing=not dry_run,
         notify=notify or (lambda message: None),
         every=max(1, every),
+        max_rows=max_rows,
     )
     result = ImportResult(kind=kind)
     rows = _read_rows(spec, source, ctx)
@@ -1615,11 +1653,11 @@ def report_write(errors: Sequence[RowError], target: str | Path) -> None:
         with open(target, "w", newline="", encoding="utf-8-sig") as handle:
             writer = csv.writer(handle)
             writer.writerow(header)
-            writer.writerows([e.row, e.column, e.reason] for e in errors)
+            writer.writerows(row_safe([e.row, e.column, e.reason]) for e in errors)
         return
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("错误报告")
     sheet.append(header)
     for error in errors:
-        sheet.append([error.row, error.column, error.reason])
+        sheet.append(row_safe([error.row, error.column, error.reason]))
     book.save(target)

@@ -50,10 +50,9 @@ class PhotosField(forms.FileField):
         if self.required and not photos:
             raise forms.ValidationError("请至少上传一张照片", code="required")
         try:
-            check_photos(photos)
+            return check_photos(photos)
         except IntakeError as exc:
             raise forms.ValidationError(exc.message, code=exc.code) from exc
-        return photos
 
 
 def _clean_phone(value: str) -> str:

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -48,13 +48,13 @@ from shanzhi.registry.services import (
     may_reveal_contact,
     reporter_phone_shown,
 )
+from shanzhi.uploads import photo_response
 
 from .forms_cases import ActionForm, CaseFilterForm, FigureForm
 from .forms_registry import KIND_LABELS, CaseLinkForm
 
 PAGE_SIZE = 20
 DEADLINE_LABELS = {"overdue": "超期", "due_soon": "临期"}
-SAFE_PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 # Who points a case at registry records: those who take it in, oversee it or walk its grid.
 RECORD_LINKERS = frozenset({"dispatcher", "leader", "grid_worker"})
 
@@ -228,9 +228,11 @@ def cases(request: HttpRequest) -> HttpResponse:
         "pager": pager,
         "case_rows": case_rows(pager["page"].object_list),
     }
+    # A figure link that cannot be read (its period, KPI or scope) is bad input: 400, as the API.
+    status = 400 if figure is not None and figure["error"] else 200
     if is_htmx(request):
-        return render(request, "web/cases/_results.html", context)
-    return render(request, "web/cases/list.html", context)
+        return render(request, "web/cases/_results.html", context, status=status)
+    return render(request, "web/cases/list.html", context, status=status)
 
 
 def _figure_banner(
@@ -416,17 +418,12 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 @staff_page()
 @require_GET
-def case_photo(request: HttpRequest, number: str, pk: int) -> FileResponse:
+def case_photo(request: HttpRequest, number: str, pk: int) -> HttpResponseBase:
     try:
         attachment: Attachment = policy.case_attachment_for(request.user, number, pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    # The stored type came from the uploading browser; serve only plain raster types as such.
-    if attachment.content_type in SAFE_PHOTO_TYPES:
-        return FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
-    return FileResponse(
-        attachment.file.open("rb"), as_attachment=True, content_type="application/octet-stream"
-    )
+    return photo_response(attachment.file, attachment.content_type)
 
 
 @staff_page()

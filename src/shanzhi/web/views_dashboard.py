@@ -74,6 +74,7 @@ class Choice:
     period: Period
     area: Area | None
     errors: tuple[str, ...] = ()
+    period_refused: bool = False
 
     @property
     def scope(self) -> Scope:
@@ -106,6 +107,7 @@ def choice_from(request: HttpRequest) -> Choice:
             period = period_parse(text)
         except PeriodError as exc:
             errors.append(exc.message)
+    refused = bool(text) and period is None
     if period is None:
         period = default_year(viewer=viewer)
     area = _default_area(viewer)
@@ -115,7 +117,7 @@ def choice_from(request: HttpRequest) -> Choice:
             area = policy.area_for(viewer, code)
         except NotFound as exc:
             errors.append(exc.message)
-    return Choice(period, area, tuple(errors))
+    return Choice(period, area, tuple(errors), refused)
 
 
 def period_options(period: Period) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -236,7 +238,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "charts": CHART_TITLES,
         "lists": LIST_TITLES,
     }
-    return render(request, "web/dashboard/page.html", context)
+    # A wrong period or area is named on the page, shown with the defaults, and answered 400.
+    status = 400 if choice.errors else 200
+    return render(request, "web/dashboard/page.html", context, status=status)
 
 
 # Panel data (cached) ----------------------------------------------------------------------
@@ -412,6 +416,8 @@ def dashboard_chart(request: HttpRequest, name: str) -> JsonResponse:
     if build is None:
         raise Http404("没有这个图表")
     choice = choice_from(request)
+    if choice.period_refused:
+        return JsonResponse({"code": "invalid_period", "message": choice.errors[0]}, status=400)
     data = _cached(request.user, name, choice, lambda: build(request.user, choice))
     return JsonResponse(data)
 
@@ -521,4 +527,6 @@ def dashboard_list(request: HttpRequest, name: str) -> HttpResponse:
         raise Http404("没有这个列表")
     choice = choice_from(request)
     data = _cached(request.user, name, choice, lambda: build(request.user, choice))
-    return render(request, f"web/dashboard/_{name}.html", {"data": data, "choice": choice})
+    context = {"data": data, "choice": choice}
+    status = 400 if choice.period_refused else 200
+    return render(request, f"web/dashboard/_{name}.html", context, status=status)

@@ -21,12 +21,11 @@ from shanzhi.accounts.models import User
 from shanzhi.analytics import baseline_io
 from shanzhi.analytics.measures import KPIS
 from shanzhi.analytics.models import Baseline, RankingRule, RankLevel
-from shanzhi.analytics.periods import HELP, Period
+from shanzhi.analytics.periods import HELP, Period, period_parse
 from shanzhi.analytics.rankings import (
     DEFAULT_LIST_SIZE,
     RankRow,
     black_list,
-    period_checked,
     ranking_compute,
     ranking_workbook_write,
     red_list,
@@ -57,7 +56,7 @@ class PeriodField(forms.CharField):
         if not text:
             return None
         try:
-            return period_checked(text)
+            return period_parse(text)
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from exc
 
@@ -160,7 +159,9 @@ def rankings(request: HttpRequest) -> HttpResponse:
         "query": request.GET.urlencode(),
     }
     template = "web/figures/_ranking.html" if is_htmx(request) else "web/figures/rankings.html"
-    return render(request, template, context)
+    typed = ("level", "area", "period", "size")
+    status = 400 if problem or any(name in form.errors for name in typed) else 200
+    return render(request, template, context, status=status)
 
 
 @staff_page(allowed=policy.can_view_figures)

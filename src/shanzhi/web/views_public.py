@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -56,6 +56,7 @@ from shanzhi.cases.services import (
     rating_action,
 )
 from shanzhi.errors import DomainError, NotFound
+from shanzhi.uploads import photo_response
 
 from .forms_public import (
     FieldReportForm,
@@ -79,7 +80,6 @@ PLACE_LEVELS = frozenset({Level.STREET, Level.COMMUNITY, Level.GRID, Level.DEDIC
 IN_TRANSIT_LABEL = "流转中"
 REPORT_STEP_LABEL = "提交上报"
 DEADLINE_LABELS = {"overdue": "已超期", "due_soon": "临期"}
-SAFE_PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
 
 def _not_found(request: HttpRequest, message: str) -> HttpResponse:
@@ -244,11 +244,7 @@ def track_photo(request: HttpRequest, token: str, pk: int) -> HttpResponseBase:
         photo = policy.tracked_photo_for(policy.case_for_tracking(token), pk)
     except NotFound as exc:
         return _not_found(request, exc.message)
-    # The stored type came from the uploading browser; serve only plain raster types as such.
-    content_type = photo.content_type if photo.content_type in SAFE_PHOTO_TYPES else ""
-    return FileResponse(
-        photo.file.open("rb"), content_type=content_type or "application/octet-stream"
-    )
+    return photo_response(photo.file, photo.content_type)
 
 
 # QR codes and posters ---------------------------------------------------------------------------

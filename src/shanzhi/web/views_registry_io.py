@@ -9,6 +9,7 @@ from io import BytesIO
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -41,7 +42,6 @@ from .forms_registry import RecordFilterForm
 from .views_cases import signed_in, staff_page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_UPLOAD = 50 * 1024 * 1024
 # The page lists this many errors; the command's --report gives them all.
 SHOWN_ERRORS = 500
 
@@ -70,8 +70,13 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(".xlsx"):
             raise forms.ValidationError("请上传 .xlsx 格式的 Excel 文件(可先下载模板)")
-        if upload.size > MAX_UPLOAD:
-            raise forms.ValidationError("文件不能超过50MB,请拆分后分批导入")
+        # The import runs inside the request: what cannot finish in it is refused at once.
+        limit = settings.SHANZHI_WEB_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"文件不能超过{limit / (1024 * 1024):g}MB:请拆分成几个文件分批导入,"
+                "或请系统管理员用命令行 shanzhi import 导入"
+            )
         return upload
 
 
@@ -97,6 +102,7 @@ def registry_import(request: HttpRequest) -> HttpResponse:
                 source=form.cleaned_data["file"],
                 street=form.cleaned_data["street"],
                 dry_run=dry_run,
+                max_rows=settings.SHANZHI_WEB_IMPORT_MAX_ROWS,
             )
         except DomainError as exc:
             form.add_error("file", exc.message)
@@ -109,7 +115,10 @@ def registry_import(request: HttpRequest) -> HttpResponse:
         "hidden_errors": max(0, len(result.errors) - SHOWN_ERRORS) if result else 0,
         "one_street": len(streets) == 1,
     }
-    return render(request, "web/registry_io/import.html", context)
+    # A file refused whole (too big, unreadable, too long) is bad input; a report of bad rows is
+    # the answer asked for.
+    status = 400 if form.errors else 200
+    return render(request, "web/registry_io/import.html", context, status=status)
 
 
 @staff_page(allowed=policy.can_import_somewhere)
