@@ -19,7 +19,7 @@ from shanzhi.accounts.models import (
     TotpDevice,
 )
 
-from .factories import PASSWORD
+from .factories import PASSWORD, make_superuser
 
 pytestmark = pytest.mark.django_db
 
@@ -234,3 +234,13 @@ def test_renewed_recovery_codes_replace_the_old_ones(world):
     client.post(reverse("logout"))
     sign_in(client)
     assert client.post(reverse("otp_verify"), {"code": old[0]}).status_code == 400
+
+
+def test_platform_superusers_owe_it_with_the_administrators(db, settings):
+    make_superuser("root")
+    client = Client()
+    response = sign_in(client, "root")
+    assert response["Location"].startswith(reverse("otp_setup"))
+    settings.SHANZHI_OTP_REQUIRED_ROLES = ["leader"]
+    other = Client()
+    assert sign_in(other, "root")["Location"] == reverse("home")

@@ -209,19 +209,6 @@ def signin_unlock(*, actor: User, user: User, address: str = "") -> bool:
     return was_locked
 
 
-def account_locked_until(user: User) -> datetime | None:
-    """When the lock on `user` ends, if the account is locked now."""
-    return (
-        SignInThrottle.objects.filter(
-            kind=ThrottleKind.ACCOUNT,
-            key=_account_key(user.username),
-            locked_until__gt=timezone.now(),
-        )
-        .values_list("locked_until", flat=True)
-        .first()
-    )
-
-
 def sign_out_everywhere(request: HttpRequest) -> None:
     """End this session and every other session of the account, and log it."""
     user = request.user
