@@ -38,6 +38,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests sign administrators in with force_login; the second factor is what
+    # test_second_factor.py is about, and it turns the requirement back on there.
+    settings.SHANZHI_OTP_REQUIRED_ROLES = []
     # Static files come straight from the apps; no collectstatic run, no manifest.
     settings.STORAGES = {
         **settings.STORAGES,

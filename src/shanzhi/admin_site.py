@@ -1,15 +1,20 @@
 """The administration screens, open to whom the policy module says and scoped by it."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
 
 from shanzhi import policy
 from shanzhi.accounts.models import User
+from shanzhi.accounts.second_factor import second_factor_pending
+from shanzhi.accounts.signin import sign_out_everywhere
 
 
 class ShanzhiAdminSite(admin.AdminSite):
@@ -18,7 +23,27 @@ class ShanzhiAdminSite(admin.AdminSite):
     index_title = "辖区、单位与人员"
 
     def has_permission(self, request: HttpRequest) -> bool:
-        return policy.can_use_admin(request.user)
+        # Asked afresh on every admin request, whatever the session remembers: no second
+        # factor owed and unpaid, even for a grant made after this session signed in.
+        return policy.can_use_admin(request.user) and not second_factor_pending(request.user)
+
+    def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        """One way in for the whole site: the sign-in page, with its lock and second factor."""
+        if second_factor_pending(request.user):
+            query = urlencode({"next": request.GET.get("next") or reverse("admin:index")}, safe="/")
+            return HttpResponseRedirect(f"{reverse('otp_verify')}?{query}")
+        if request.user.is_authenticated:
+            return render(request, "web/accounts/admin_refused.html", status=403)
+        query = urlencode({"next": request.GET.get("next") or reverse("admin:index")}, safe="/")
+        return HttpResponseRedirect(f"{reverse('login')}?{query}")
+
+    def logout(  # type: ignore[override]  # a redirect, not the stock "signed out" page
+        self, request: HttpRequest, extra_context: Any = None
+    ) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        sign_out_everywhere(request)
+        return HttpResponseRedirect(reverse("login"))
 
 
 admin_site = ShanzhiAdminSite(name="admin")

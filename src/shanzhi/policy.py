@@ -783,3 +783,43 @@ def public_photo_for(number: str, attachment_id: int) -> Attachment:
     if photo is None:
         raise NotFound("没有找到该照片")
     return photo
+
+
+# Security log (安全日志) -------------------------------------------------------------------
+from shanzhi.accounts.models import SecurityEvent  # noqa: E402
+
+SECURITY_LOG_ROLES = frozenset({Role.LEADER, Role.ADMINISTRATOR})
+
+
+def can_read_security_log(user: Any) -> bool:
+    """安全日志 is for leaders and administrators (of their part of the grid) and the platform."""
+    return is_platform_admin(user) or any(
+        grant.role in SECURITY_LOG_ROLES for grant in active_grants(user)
+    )
+
+
+def security_events_visible_to(user: Any) -> QuerySet[SecurityEvent]:
+    """Events of the accounts that belong to the user's leader or administrator scope.
+
+    Events tied to no area (names no account has, locks of an address) are the platform's.
+    """
+    if is_platform_admin(user):
+        return SecurityEvent.objects.all()
+    paths = scope_paths(user, SECURITY_LOG_ROLES)
+    if not paths:
+        return SecurityEvent.objects.none()
+    return SecurityEvent.objects.filter(_paths_q(paths, "area__path"))
+
+
+def api_tokens_visible_to(user: Any) -> QuerySet[ApiToken]:
+    """API keys an administrator oversees: those of the staff they manage. Channel keys (no
+    user) belong to the platform."""
+    if is_platform_admin(user):
+        return ApiToken.objects.all()
+    return ApiToken.objects.filter(user__in=users_manageable_by(user).values("pk"))
+
+
+def can_revoke_api_token(user: Any, token: ApiToken) -> bool:
+    if is_platform_admin(user):
+        return True
+    return token.user is not None and can_manage_user(user, token.user)

@@ -20,6 +20,13 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     if value is None or not value.strip():
@@ -27,14 +34,7 @@ def env_int(name: str, default: int) -> int:
     try:
         return int(value)
     except ValueError as exc:
-        raise ImproperlyConfigured(f"环境变量 {name} 须为整数") from exc
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
+        raise ImproperlyConfigured(f"环境变量 {name} 须为整数,而不是“{value}”") from exc
 
 
 # The embedded run keeps its database and uploads under ./var of the directory it starts in.
@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_otp",
     "ninja",
     "shanzhi.areas",
     "shanzhi.accounts",
@@ -84,9 +85,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "shanzhi.headers.ContentSecurityPolicyMiddleware",
+    "shanzhi.accounts.middleware.SignInGuardMiddleware",
 ]
 
 ROOT_URLCONF = "shanzhi.urls"
@@ -143,12 +147,40 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Accounts to 等保 level 3 (GB/T 22239-2019 identity and access controls). Each number is
+# read from the environment so that a deployment can follow its own security policy.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "shanzhi.accounts.passwords.LengthValidator",
+        "OPTIONS": {"min_length": env_int("SHANZHI_PASSWORD_MIN_LENGTH", 10)},
+    },
+    {
+        "NAME": "shanzhi.accounts.passwords.CharacterClassValidator",
+        "OPTIONS": {"min_classes": env_int("SHANZHI_PASSWORD_MIN_CLASSES", 3)},
+    },
+    {"NAME": "shanzhi.accounts.passwords.NotTheUserValidator"},
+    {"NAME": "shanzhi.accounts.passwords.CommonPasswordValidator"},
 ]
+# A password older than this must be changed at the next sign-in; 0 turns expiry off.
+SHANZHI_PASSWORD_MAX_AGE_DAYS = env_int("SHANZHI_PASSWORD_MAX_AGE_DAYS", 90)
+# Failed sign-ins: an account is locked after this many within the window, a client address
+# after its own (larger) number; each further lock of the same account or address lasts twice
+# as long as the one before, up to a day.
+SHANZHI_SIGNIN_MAX_FAILURES = env_int("SHANZHI_SIGNIN_MAX_FAILURES", 5)
+SHANZHI_SIGNIN_ADDRESS_MAX_FAILURES = env_int("SHANZHI_SIGNIN_ADDRESS_MAX_FAILURES", 20)
+SHANZHI_SIGNIN_WINDOW_MINUTES = env_int("SHANZHI_SIGNIN_WINDOW_MINUTES", 15)
+SHANZHI_SIGNIN_LOCK_MINUTES = env_int("SHANZHI_SIGNIN_LOCK_MINUTES", 15)
+# A signed-in session ends after this long without a request, and in any case after
+# SESSION_COOKIE_AGE, or when the browser closes.
+SHANZHI_SESSION_IDLE_MINUTES = env_int("SHANZHI_SESSION_IDLE_MINUTES", 30)
+SESSION_COOKIE_AGE = env_int("SHANZHI_SESSION_MAX_HOURS", 12) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SHANZHI_SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+# Holders of these roles (and platform superusers, when administrators are listed) must sign in
+# with a second factor (TOTP); everyone else may enrol one and is then asked for it too.
+SHANZHI_OTP_REQUIRED_ROLES = env_list("SHANZHI_OTP_REQUIRED_ROLES", ["administrator"])
+OTP_TOTP_ISSUER = "善治"
+# API keys expire: this is the default lifetime, and no key is issued for longer than a year.
+SHANZHI_API_TOKEN_DAYS = env_int("SHANZHI_API_TOKEN_DAYS", 90)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
@@ -178,6 +210,26 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+
+# Transport. The embedded run speaks plain HTTP on 127.0.0.1; production sets these (README).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Load balancers probe the health check over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# The header a TLS-terminating proxy sets to "https", e.g. X-Forwarded-Proto. Trust it only when
+# every request reaches the application through that proxy.
+_PROXY_SSL_HEADER = env_str("SECURE_PROXY_SSL_HEADER", "").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https") if _PROXY_SSL_HEADER else None
+)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Every page's scripts, styles and images come from the application itself (htmx and ECharts
+# are served as static files); see shanzhi.headers for the policy and why each source is there.
+SHANZHI_CSP_REPORT_ONLY = env_bool("SHANZHI_CSP_REPORT_ONLY", False)
 
 LOGGING = {
     "version": 1,

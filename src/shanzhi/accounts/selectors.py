@@ -2,10 +2,14 @@
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from shanzhi.areas.models import Area
 
-from .models import RoleGrant
+from .models import RoleGrant, SecurityEvent
 
 
 def staff_by_area(*, areas: Iterable[Area]) -> dict[int, list[RoleGrant]]:
@@ -20,3 +24,26 @@ def staff_by_area(*, areas: Iterable[Area]) -> dict[int, list[RoleGrant]]:
     for grant in grants:
         staff[grant.area_id].append(grant)
     return staff
+
+
+def security_events_filtered(
+    *,
+    events: QuerySet[SecurityEvent],
+    kind: str = "",
+    username: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[SecurityEvent]:
+    """The security log narrowed by event, user name (part of it) and local dates, newest first."""
+    if kind:
+        events = events.filter(kind=kind)
+    if username:
+        events = events.filter(username__icontains=username.strip())
+    zone = timezone.get_current_timezone()
+    if since is not None:
+        events = events.filter(at__gte=datetime.combine(since, time.min, tzinfo=zone))
+    if until is not None:
+        events = events.filter(
+            at__lt=datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone)
+        )
+    return events.select_related("user", "actor", "area").order_by("-at", "-pk")

@@ -8,7 +8,9 @@ from shanzhi import policy
 from shanzhi.areas.models import Area, Level
 from shanzhi.errors import DomainError, PermissionDenied
 
-from .models import Role, RoleGrant, Unit, UnitKind, User
+from .models import Role, RoleGrant, SecurityEventKind, Unit, UnitKind, User
+from .security import security_event_record
+from .signin import signin_unlock
 
 # The levels each role is granted on: a grid worker works a grid or microgrid, dispatchers and
 # administrators serve a street or more, leaders and handlers a community or more.
@@ -77,7 +79,10 @@ def user_create(
     password_hash: str | None = None,
     phone: str = "",
 ) -> User:
-    """Create a staff member (or, with no unit, a resident account)."""
+    """Create a staff member (or, with no unit, a resident account).
+
+    A password an administrator sets is an initial one: the person changes it at first sign-in.
+    """
     if actor is not None and (unit is None or not policy.can_manage_unit(actor, unit)):
         raise PermissionDenied("只能在本人管理范围内的单位中新增人员")
     username = username.strip()
@@ -98,7 +103,14 @@ def user_create(
         user.password = make_password(password)
     else:
         user.set_unusable_password()
+    user.must_change_password = actor is not None and user.has_usable_password()
     user.save()
+    security_event_record(
+        kind=SecurityEventKind.USER_CREATED,
+        user=user,
+        actor=actor,
+        note=f"单位:{unit.name}" if unit is not None else "居民账号",
+    )
     return user
 
 
@@ -113,12 +125,21 @@ def user_update(
         raise PermissionDenied(f"无权把人员调入单位“{unit.name}”")
     if target.pk == actor.pk and not is_active:
         raise AccountRuleError("不能停用自己的账号")
+    was_active = target.is_active
     target.full_name = full_name.strip()
     target.unit = unit
     target.street = unit.street if unit is not None else None
     target.phone = phone.strip()
     target.is_active = is_active
     target.save(update_fields=["full_name", "unit", "street", "phone", "is_active"])
+    if was_active != is_active:
+        security_event_record(
+            kind=SecurityEventKind.USER_ACTIVATED
+            if is_active
+            else SecurityEventKind.USER_DEACTIVATED,
+            user=target,
+            actor=actor,
+        )
     return target
 
 
@@ -149,6 +170,12 @@ def role_grant(*, granter: User | None, user: User, role: str, area: Area) -> Ro
     except IntegrityError as exc:
         raise AccountRuleError(f"{user}已在“{area.name}”拥有“{role_label}”角色") from exc
     policy.forget_grants(user)
+    security_event_record(
+        kind=SecurityEventKind.GRANT_ADDED,
+        user=user,
+        actor=granter,
+        note=f"在“{area.name}”({area.code})授予“{role_label}”",
+    )
     return grant
 
 
@@ -164,14 +191,33 @@ def role_revoke(*, actor: User, grant: RoleGrant) -> RoleGrant:
     grant.revoked_by = actor
     grant.save(update_fields=["revoked_at", "revoked_by"])
     policy.forget_grants(grant.user)
+    security_event_record(
+        kind=SecurityEventKind.GRANT_REVOKED,
+        user=grant.user,
+        actor=actor,
+        note=f"撤销“{grant.area.name}”({grant.area.code})的“{Role(grant.role).label}”",
+    )
     return grant
 
 
 @transaction.atomic
 def user_set_password(*, actor: User, target: User, password: str) -> User:
-    """Set a new password for a staff member the actor manages."""
+    """Reset the password of a staff member the actor manages.
+
+    The new password is the administrator's, so the person must change it at their next sign-in;
+    a reset also lifts a sign-in lock, and (with the password) ends the person's sessions.
+    """
     if not policy.can_manage_user(actor, target):
         raise PermissionDenied(f"无权修改人员“{target}”的密码")
     target.set_password(password)
-    target.save(update_fields=["password"])
+    target.password_changed_at = timezone.now()
+    target.must_change_password = target.pk != actor.pk
+    target.save(update_fields=["password", "password_changed_at", "must_change_password"])
+    security_event_record(
+        kind=SecurityEventKind.PASSWORD_RESET,
+        user=target,
+        actor=actor,
+        note="管理员重置密码,下次登录须修改" if target.must_change_password else "本人设置密码",
+    )
+    signin_unlock(actor=actor, user=target)
     return target

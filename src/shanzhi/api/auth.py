@@ -7,14 +7,16 @@ from shanzhi.accounts.models import User
 from shanzhi.errors import PermissionDenied
 
 from .models import ApiToken
+from .scopes import scope_for
 from .tokens import api_token_authenticate
 
 
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer <key>`; an unknown or revoked key gets 401."""
+    """`Authorization: Bearer <key>`; an unknown, revoked or expired key gets 401, a live key
+    without the scope the request needs 403."""
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        return api_token_authenticate(token)
+        return api_token_authenticate(token, scope=scope_for(request.method or "", request.path))
 
 
 def request_token(request: HttpRequest) -> ApiToken:

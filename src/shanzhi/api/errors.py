@@ -1,8 +1,9 @@
 """Every error of the REST API as JSON `{"code": ..., "message": ...}`, the message in Chinese.
 
 Status codes:
-- 401 `unauthorized`: no key, an unknown one or a revoked one.
-- 403 `permission_denied`: the key's user may not do this (or a channel key tried more than report).
+- 401 `unauthorized`: no key, an unknown one, a revoked one or an expired one.
+- 403 `permission_denied`: the key's user may not do this, the key lacks the scope the request
+  needs (shanzhi.api.scopes), or a channel key tried more than report.
 - 404 `not_found`: no such case or area, or one outside the caller's scope (the two look alike).
 - 409 `version_conflict`: the case changed since the caller read it; refresh and try again.
   `idempotency_conflict`: the idempotency key belongs to someone else's report.

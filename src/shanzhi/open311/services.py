@@ -6,6 +6,7 @@ from django.conf import settings
 
 from shanzhi import policy, ratelimit
 from shanzhi.api.models import ApiToken
+from shanzhi.api.scopes import Scope
 from shanzhi.api.tokens import api_token_authenticate
 from shanzhi.areas.models import Area
 from shanzhi.cases.models import Case, CaseType, Source
@@ -34,7 +35,7 @@ def open311_sender(*, api_key: str, client_address: str) -> ApiToken | None:
     Checked before the form is read, so that an address sending malformed reports is limited too.
     """
     if api_key:
-        token = api_token_authenticate(api_key)
+        token = api_token_authenticate(api_key, scope=Scope.REPORT)
         if token is None:
             raise PermissionDenied("api_key 无效或已吊销")
         return token

@@ -2,7 +2,10 @@
 with real tables and the charts as images)."""
 
 import io
+from functools import cache
+from pathlib import Path
 
+from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from docx import Document
 from docx.document import Document as WordDocument
@@ -51,9 +54,20 @@ def report_markdown(report: Report) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+@cache
+def _report_styles() -> str:
+    # The report page links this style sheet; a standalone file has to carry it inside.
+    found = finders.find("web/report.css")
+    if not isinstance(found, str):
+        raise RuntimeError("web/report.css is missing from the static files")
+    return Path(found).read_text(encoding="utf-8")
+
+
 def report_html(report: Report) -> str:
     """A standalone page; every figure that counts cases links to the case list behind it."""
-    return render_to_string("web/reports/document.html", {"report": report})
+    return render_to_string(
+        "web/reports/document.html", {"report": report, "styles": _report_styles()}
+    )
 
 
 def _font(run: Run, name: str, size: float | None = None) -> None:

@@ -16,4 +16,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "can_use_registry": policy.can_use_registry(user),
         "can_use_field_pages": policy.can_use_field_pages(user),
         "can_view_figures": policy.can_view_figures(user),
+        "can_read_security_log": policy.can_read_security_log(user),
     }

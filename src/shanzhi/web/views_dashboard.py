@@ -45,6 +45,7 @@ from shanzhi.analytics.selectors import (
 )
 from shanzhi.areas.models import Area, Level
 from shanzhi.errors import NotFound
+from shanzhi.headers import allow_style_attributes
 
 from .views_cases import staff_page
 
@@ -224,6 +225,7 @@ def figure_cards(viewer: Any, choice: Choice, keys: tuple[str, ...]) -> list[dic
     return cards
 
 
+@allow_style_attributes  # ECharts styles the elements it draws
 @figures_page
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:

@@ -1,6 +1,7 @@
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from shanzhi.accounts.models import Role, RoleGrant, Unit
@@ -211,3 +212,11 @@ class Command(BaseCommand):
                     f"  {Role(role).label:<8} {account.username:<28} "
                     f"{account.full_name:<6} {account.scope}"
                 )
+        required = [
+            Role(role).label for role in settings.SHANZHI_OTP_REQUIRED_ROLES if role in Role.values
+        ]
+        if required:
+            self.stdout.write(
+                f"{'、'.join(required)}首次登录须用手机上的动态口令应用(TOTP)扫码绑定;"
+                "只在本机试用时可设置 SHANZHI_OTP_REQUIRED_ROLES= 关闭这一要求。"
+            )
