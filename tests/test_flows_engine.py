@@ -160,3 +160,29 @@ def test_the_generated_docs_are_current():
 
 def test_the_figures_doc_is_current():
     call_command("figures", "--check", str(REPO / "docs" / "figures.md"))
+
+
+def test_the_migration_gives_running_cases_of_before_their_clock_rows(world):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from .case_factories import make_case
+
+    migration = import_module("shanzhi.cases.migrations.0005_flows_and_clocks")
+    dispatched, working = make_case(world, "dispatched"), make_case(world, "in_progress")
+    resolved = make_case(world, "resolved")
+    CaseClock.objects.all().delete()  # as they were before the flows had clocks
+    migration.clocks_of_running_cases(apps, None)
+    rows = {(row.case_id, row.name): row for row in CaseClock.objects.order_by("case_id", "name")}
+    assert set(rows) == {
+        (dispatched.pk, "claim"),
+        (dispatched.pk, "handle"),
+        (working.pk, "handle"),
+    }
+    assert rows[(working.pk, "handle")].due_at == working.handle_due_at
+    assert rows[(dispatched.pk, "claim")].due_at == dispatched.claim_due_at
+    assert resolved.flow == "general" and all(row.running for row in rows.values())
+    # The engine takes them on from there.
+    done = services.case_claim(case=dispatched, actor=world.handler)
+    assert done.actions.latest("id").data["claim_on_time"] is True
