@@ -1,25 +1,30 @@
-"""The daily roll-up equals a direct count over the raw cases, on random histories.
+"""The figures' store equals a direct replay of the cases' logs, on random histories.
 
-A seeded generator reports about 200 cases at random moments over 2024–2025 and drives each
-through random transitions of the workflow table (refusals are part of the game and skipped),
-a random while apart. Then every case measure, for several viewers, scopes, periods and "as of"
-moments, must be the same from the roll-up as from the cases — and again after a rebuild.
+A seeded generator reports about 200 cases at random moments over 2024–2025 and walks each
+through random steps of its flow (refusals are part of the walk), a random while apart. Then
+every case measure, for several viewers, scopes, periods and "as of" moments, must be the same
+from the store as from the logs: with the deltas alone, after a rebuild has added the months up
+for the area tree, after months close, and after a replay of the past changes a closed month.
 """
 
 import random
+import statistics
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.forms.models import model_to_dict
 
 from shanzhi import clock
-from shanzhi.analytics.measures import CASES, MEASURES
-from shanzhi.analytics.models import CaseDay, CaseDayKey
+from shanzhi.analytics.history import case_state_at, rows_of
+from shanzhi.analytics.measures import CASES, COLUMN_INDEX, MEASURES
+from shanzhi.analytics.models import CaseDelta, NodeMonth, RollupState
 from shanzhi.analytics.periods import period_parse
-from shanzhi.analytics.rollup import day_key, rollup_deferred
-from shanzhi.analytics.selectors import Scope, measure_values
+from shanzhi.analytics.rollup import ROW_FIELDS, facts_of, rollup_close, rollup_deferred
+from shanzhi.analytics.selectors import Scope, duration_medians, measure_values
+from shanzhi.areas.models import Area, Level
 from shanzhi.cases.models import Case, Source, State
 
 from .case_factories import case_type, police
@@ -35,16 +40,18 @@ def _moment(rng: random.Random, start: datetime, days: float) -> datetime:
     return start + timedelta(minutes=rng.randrange(int(days * 24 * 60)))
 
 
-def random_history(world, seed: int = 20250101, count: int = 200) -> None:
+def random_history(
+    world, seed: int = 20250101, count: int = 200, begin: datetime | None = None, days: int = 720
+) -> None:
     """`count` cases of every flow, each walked through a few random steps of its flow (the
     refusals are part of the walk), at random moments over two years."""
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     walker = Walker(world, rng)
     areas = [world.microgrid, world.sibling_microgrid, world.far_grid, world.grid]
     flows = [None, None, None, "hazard", "petition", "dispute", "enterprise"]
-    begin = datetime(2024, 1, 1, tzinfo=SHANGHAI)
+    begin = begin or datetime(2024, 1, 1, tzinfo=SHANGHAI)
     for _ in range(count):
-        moment = _moment(rng, begin, 720)
+        moment = _moment(rng, begin, days)
         flow = rng.choice(flows)
         with clock.acting_at(moment):
             case = walker.report(flow=flow, area=world.microgrid if flow else rng.choice(areas))
@@ -91,27 +98,28 @@ def _compare(world, label: str) -> int:
     return compared
 
 
-def _rows() -> set[tuple]:
-    return {
+def _rows() -> list[tuple]:
+    return sorted(
         tuple(sorted((k, v) for k, v in model_to_dict(row).items() if k != "id"))
-        for row in CaseDay.objects.all()
-        if any(getattr(row, m) for m in ("intake", "rejected", "merged"))
-    }
+        for row in CaseDelta.objects.all()
+    )
 
 
-def test_rollup_equals_direct_on_random_histories_and_after_a_rebuild(world):
+EVERYTHING = {
+    "keys": ["intake", "resolved", "late", "satisfied"],
+    "scope": Scope(),
+    "period": period_parse("2024-01-01..2026-12-31"),
+    "as_of": datetime(2027, 1, 1, tzinfo=SHANGHAI),
+}
+
+
+def test_the_store_equals_the_logs_replayed_on_random_histories(world):
     random_history(world)
     counted = Case.objects.exclude(state=State.REPORTED).count()
     assert counted > 120  # the history is not trivially empty
-    assert CaseDay.objects.filter(intake__gt=0).count() > 50
-    # Figures over the whole history are not all zero, so the comparison means something.
-    everything = measure_values(
-        viewer=world.leader,
-        keys=CASE_MEASURES,
-        scope=Scope(),
-        period=period_parse("2024-01-01..2026-12-31"),
-        as_of=datetime(2027, 1, 1, tzinfo=SHANGHAI),
-    )
+    assert CaseDelta.objects.filter(intake__gt=0).count() > 100
+    assert not RollupState.objects.exists()  # nothing added up yet: the deltas alone
+    everything = measure_values(viewer=world.leader, **EVERYTHING | {"keys": CASE_MEASURES})
     for key in ("intake", "resolved", "late", "reopened", "on_spot", "merged", "rejected"):
         assert everything[key] > 0, key
     assert _compare(world, "maintained") > 300
@@ -119,37 +127,84 @@ def test_rollup_equals_direct_on_random_histories_and_after_a_rebuild(world):
     maintained = _rows()
     call_command("rollup", "rebuild", "--street", world.street.code)
     assert _rows() == maintained
+    # The months before this one are now added up for the area tree, and read from there.
+    assert NodeMonth.objects.filter(node=world.street).count() > 20
+    assert NodeMonth.objects.filter(node=world.community).exists()
     assert _compare(world, "rebuilt") > 300
-    for member in CaseDayKey.objects.select_related("case"):
-        key = day_key(member.case)
-        assert key is not None and key.text == member.key
 
 
-def test_rebuild_repairs_a_damaged_rollup(world):
+def test_months_close_and_a_replay_of_the_past_reaches_their_totals(world):
+    with clock.acting_at(datetime(2024, 7, 1, tzinfo=SHANGHAI)):
+        call_command("rollup", "rebuild")  # no cases: the street is added up until July 2024
+    random_history(world, seed=3, count=60, days=360)
+    assert NodeMonth.objects.filter(node=world.street).exists()  # past months reached totals
+    assert _compare(world, "half closed") > 300
+    streets = Area.objects.filter(level=Level.STREET).count()
+    assert rollup_close(moment=datetime(2025, 3, 5, tzinfo=SHANGHAI)) == streets
+    assert rollup_close(moment=datetime(2025, 3, 6, tzinfo=SHANGHAI)) == 0  # already closed
+    assert RollupState.objects.get(street=world.street).closed_until.isoformat() == "2025-03-01"
+    random_history(world, seed=4, count=30, days=360)
+    assert _compare(world, "closed, then replayed") > 300
+
+
+def test_rebuild_repairs_a_damaged_store(world):
     random_history(world, seed=7, count=40)
-    CaseDay.objects.update(intake=0, resolved=0)
-    args = {
-        "viewer": world.leader,
-        "keys": ["intake", "resolved"],
-        "scope": Scope(),
-        "period": period_parse("2024-01-01..2026-12-31"),
-        "as_of": datetime(2027, 1, 1, tzinfo=SHANGHAI),
-    }
-    assert measure_values(source="rollup", **args) != measure_values(source="direct", **args)
     call_command("rollup", "rebuild")
-    assert measure_values(source="rollup", **args) == measure_values(source="direct", **args)
+    CaseDelta.objects.update(intake=0, resolved=0)
+    NodeMonth.objects.update(intake=0)
+    damaged = measure_values(viewer=world.leader, **EVERYTHING)
+    direct = measure_values(viewer=world.leader, source="direct", **EVERYTHING)
+    assert damaged != direct
+    call_command("rollup", "rebuild")
+    assert measure_values(viewer=world.leader, **EVERYTHING) == direct
 
 
-def test_a_deferred_replay_leaves_the_rollup_to_one_rebuild_at_the_end(world):
-    args = {
-        "viewer": world.leader,
-        "keys": ["intake", "resolved", "late"],
-        "scope": Scope(),
-        "period": period_parse("2024-01-01..2026-12-31"),
-        "as_of": datetime(2027, 1, 1, tzinfo=SHANGHAI),
-    }
+def test_the_rollup_command_closes_months_and_refuses_an_unknown_street(world, capsys):
+    random_history(world, seed=9, count=10)
+    call_command("rollup", "close")
+    assert "已汇总" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="没有编码为“000”的街道"):
+        call_command("rollup", "rebuild", "--street", "000")
+
+
+def test_a_deferred_replay_leaves_the_store_to_one_rebuild_at_the_end(world):
     with rollup_deferred(street=world.street):
         random_history(world, seed=11, count=30)
-        assert not CaseDay.objects.exists()
-    assert CaseDay.objects.exists()
-    assert measure_values(source="rollup", **args) == measure_values(source="direct", **args)
+        assert not CaseDelta.objects.exists()
+    assert CaseDelta.objects.exists()
+    direct = measure_values(viewer=world.leader, source="direct", **EVERYTHING)
+    assert measure_values(viewer=world.leader, **EVERYTHING) == direct
+
+
+def _reference_medians(world, period, moment) -> tuple[Decimal | None, Decimal | None]:
+    """Each case replayed to the moment on its own, its durations read off its state."""
+    handling, waits = [], []
+    handled, minutes = COLUMN_INDEX["handled"], COLUMN_INDEX["handling_minutes"]
+    resolved, wait = COLUMN_INDEX["resolved"], COLUMN_INDEX["wait_minutes"]
+    for case in Case.objects.filter(street=world.street):
+        log = rows_of(case.actions.order_by("created_at", "id").values(*ROW_FIELDS))
+        state = case_state_at(facts_of(case), log, moment)
+        if state.key is None or not period.start <= state.key.count_day < period.end:
+            continue
+        if state.values[handled]:
+            handling.append(state.values[minutes])
+        if state.values[resolved]:
+            waits.append(state.values[wait])
+    return (
+        Decimal(statistics.median(handling)) / 60 if handling else None,
+        Decimal(statistics.median(waits)) / 1440 if waits else None,
+    )
+
+
+def test_the_medians_of_durations_are_those_of_the_cases_as_of_the_moment(world):
+    random_history(world, seed=5, count=80)
+    period = period_parse("2024")
+    for moment in (datetime(2024, 8, 1, tzinfo=SHANGHAI), datetime(2025, 6, 1, tzinfo=SHANGHAI)):
+        found = duration_medians(viewer=world.leader, period=period, as_of=moment)
+        assert found.handled > 5 and found.resolved > 5
+        assert (found.handling_hours, found.wait_days) == _reference_medians(world, period, moment)
+    later = duration_medians(viewer=world.leader, period=period, as_of=moment)
+    earlier = duration_medians(
+        viewer=world.leader, period=period, as_of=datetime(2024, 8, 1, tzinfo=SHANGHAI)
+    )
+    assert later.resolved > earlier.resolved  # cases resolved after August count only later

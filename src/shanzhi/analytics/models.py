@@ -4,20 +4,21 @@ from shanzhi.accounts.models import Unit, User
 from shanzhi.areas.models import Area
 from shanzhi.cases.models import Case, CaseType, Source
 
+from .measures import COLUMNS
 
-class CaseDay(models.Model):
-    """One row of the daily roll-up: the cases sharing a key, counted by the columns of
-    `measures.COLUMNS`. A row is recomputed from its raw cases whenever one of them changes, so it
-    always equals the direct count.
 
-    The key is the case's street, flow, place, type, channel and unit, the day it counts in (受理,
-    or the report for on-the-spot, merged and rejected cases), the day of its last resolution and
-    the day its handling deadline runs out: exactly what a figure "as of" a day needs.
+class CaseDelta(models.Model):
+    """One change in what a case counts for, at the moment it happened (see `history`).
+
+    A figure as of a moment M is the sum of the deltas before M of the cases counted in its
+    period; the rows of a case are replaced from its log whenever it moves, so they always equal
+    its replay. The key is the case's street, flow, place, type, channel, its unit from that
+    moment, and the day it counts in; one column per `measures.COLUMNS` entry (added below).
     """
 
-    key = models.CharField("键", max_length=160, unique=True)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deltas")
     street = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
-    flow = models.CharField("流程", max_length=20, default="general")
+    flow = models.CharField("流程", max_length=20)
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
     case_type = models.ForeignKey(
         CaseType, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -27,59 +28,79 @@ class CaseDay(models.Model):
         Unit, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     count_day = models.DateField("计数日")
-    resolved_day = models.DateField("办结日", null=True, blank=True)
-    due_day = models.DateField("办理时限日", null=True, blank=True)
-
-    intake = models.PositiveIntegerField(default=0)
-    resolved = models.PositiveIntegerField(default=0)
-    on_time = models.PositiveIntegerField(default=0)
-    late = models.PositiveIntegerField(default=0)
-    due_set = models.PositiveIntegerField(default=0)
-    handled = models.PositiveIntegerField(default=0)
-    handling_minutes = models.BigIntegerField(default=0)
-    dispatched = models.PositiveIntegerField(default=0)
-    claim_timely = models.PositiveIntegerField(default=0)
-    returned = models.PositiveIntegerField(default=0)
-    reachable = models.PositiveIntegerField(default=0)
-    called_back = models.PositiveIntegerField(default=0)
-    satisfied = models.PositiveIntegerField(default=0)
-    basically = models.PositiveIntegerField(default=0)
-    reopened = models.PositiveIntegerField(default=0)
-    on_spot = models.PositiveIntegerField(default=0)
-    settled = models.PositiveIntegerField(default=0)
-    major = models.PositiveIntegerField(default=0)
-    major_resolved = models.PositiveIntegerField(default=0)
-    ungraded = models.PositiveIntegerField(default=0)
-    rejected = models.PositiveIntegerField(default=0)
-    merged = models.PositiveIntegerField(default=0)
-    registered = models.PositiveIntegerField(default=0)
-    notice_on_time = models.PositiveIntegerField(default=0)
-    review_asked = models.PositiveIntegerField(default=0)
-    recheck_asked = models.PositiveIntegerField(default=0)
-    repeat = models.PositiveIntegerField(default=0)
+    count_month = models.DateField("计数月")
+    at = models.DateTimeField("发生时刻")
+    month = models.DateField("发生月")
 
     class Meta:
-        verbose_name = "日汇总"
-        verbose_name_plural = "日汇总"
+        verbose_name = "统计变化"
+        verbose_name_plural = "统计变化"
         indexes = [
-            models.Index(fields=["street", "count_day"], name="caseday_street_day"),
-            models.Index(fields=["area", "count_day"], name="caseday_area_day"),
+            models.Index(fields=["street", "count_day"], name="delta_street_day"),
+            models.Index(fields=["street", "month"], name="delta_street_month"),
+            models.Index(fields=["area", "count_day"], name="delta_area_day"),
         ]
 
     def __str__(self) -> str:
-        return self.key
+        return f"{self.case_id}@{self.at:%Y-%m-%d %H:%M}"
 
 
-class CaseDayKey(models.Model):
-    """The roll-up row a case counts in now, so a change can recompute the row it leaves."""
+class NodeMonth(models.Model):
+    """The deltas of one month, added up for a node of the area tree (city, district, street,
+    zone or community) and a flow, by the month the cases count in: what long periods and big
+    areas are read from. Only months that are over are kept here (`RollupState`); the month that
+    runs is read from the deltas themselves, so transitions never write these rows."""
 
-    case = models.OneToOneField(
-        Case, primary_key=True, on_delete=models.CASCADE, related_name="day_key"
-    )
-    key = models.CharField(max_length=160, db_index=True)
+    node = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    flow = models.CharField("流程", max_length=20)
+    count_month = models.DateField("计数月")
+    month = models.DateField("发生月")
+
+    class Meta:
+        verbose_name = "月汇总"
+        verbose_name_plural = "月汇总"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["node", "flow", "count_month", "month"], name="nodemonth_once"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.case_id}:{self.key}"
+        return f"{self.node_id}:{self.flow}:{self.count_month}/{self.month}"
+
+
+class AreaNode(models.Model):
+    """Which nodes a monthly total of `NodeMonth` is kept for, for each place a case can be on:
+    its ancestors (itself included) at the levels of `rollup.NODE_LEVELS`."""
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="rollup_nodes")
+    node = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["area", "node"], name="areanode_once")]
+
+    def __str__(self) -> str:
+        return f"{self.area_id}->{self.node_id}"
+
+
+class RollupState(models.Model):
+    """Up to which month a street's `NodeMonth` rows are complete: every month before
+    `closed_until` is added up there, later ones are read from the deltas."""
+
+    street = models.OneToOneField(Area, on_delete=models.CASCADE, related_name="+")
+    closed_until = models.DateField("汇总至(不含)")
+
+    def __str__(self) -> str:
+        return f"{self.street_id}<{self.closed_until}"
+
+
+for _column in COLUMNS:
+    # Changes are small (−1, 0, 1) for counts; sums of minutes need the wider type.
+    CaseDelta.add_to_class(
+        _column.key,
+        models.IntegerField(default=0) if _column.summed else models.SmallIntegerField(default=0),
+    )
+    NodeMonth.add_to_class(_column.key, models.BigIntegerField(default=0))
 
 
 class Baseline(models.Model):

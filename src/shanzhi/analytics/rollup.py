@@ -1,186 +1,89 @@
-"""The daily roll-up, kept equal to the raw cases by construction.
+"""The figures' store, kept equal to the cases' logs by construction.
 
-When a case changes, the workflow engine calls `rollup_case_refresh` in the same transaction.
-The case's roll-up key before and after the change are both recomputed by running the columns'
-aggregates over the raw cases that have that key (a handful), and the rows are overwritten. So a
-row never drifts from a direct count, whatever the change was. `rollup_rebuild` does the same for
-a whole street at once, for imports and repairs, in SQL (keys and rows by INSERT … SELECT).
+Each case's deltas (`CaseDelta`, see `history`) are replaced from its log inside the transaction
+of every transition (`rollup_case_refresh`): a handful of rows, the case's own, so two writers
+never wait on each other here. The months that are over are also added up for the nodes of the
+area tree (`NodeMonth`), which long periods and big areas are read from; those rows are written
+when a month closes (`rollup_close`, run by the sweep) and by `rollup_rebuild`, never by a
+transition of the running month — only a replay of the past (the demo, an import) changes a
+closed month, and then the change is added to its totals at once.
 """
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case as Choose
-from django.db.models import (
-    CharField,
-    Count,
-    DateTimeField,
-    F,
-    Func,
-    Model,
-    Q,
-    QuerySet,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models import F, Model, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from shanzhi import clock
 from shanzhi.areas.models import Area, Level
-from shanzhi.cases.models import Case
+from shanzhi.cases.models import Case, CaseAction
 
-from .measures import COLUMNS, NOT_TAKEN_UP, REPORT_COUNTED
-from .models import CaseDay, CaseDayKey
+from .history import CaseFacts, Delta, case_deltas, rows_of
+from .measures import COLUMNS
+from .models import AreaNode, CaseDelta, NodeMonth, RollupState
 
-
-@dataclass(frozen=True)
-class DayKey:
-    street_id: int
-    flow: str
-    area_id: int
-    case_type_id: int | None
-    source: str
-    unit_id: int | None
-    count_day: date
-    resolved_day: date | None
-    due_day: date | None
-
-    @property
-    def text(self) -> str:
-        parts = [
-            self.street_id,
-            self.flow,
-            self.area_id,
-            self.case_type_id,
-            self.source,
-            self.unit_id,
-            self.count_day,
-            self.resolved_day,
-            self.due_day,
-        ]
-        return "|".join("" if part is None else str(part) for part in parts)
-
-    @classmethod
-    def parse(cls, text: str) -> "DayKey":
-        street, flow, area, case_type, source, unit, count, resolved, due = text.split("|")
-        return cls(
-            street_id=int(street),
-            flow=flow,
-            area_id=int(area),
-            case_type_id=int(case_type) if case_type else None,
-            source=source,
-            unit_id=int(unit) if unit else None,
-            count_day=date.fromisoformat(count),
-            resolved_day=date.fromisoformat(resolved) if resolved else None,
-            due_day=date.fromisoformat(due) if due else None,
-        )
-
-    def fields(self) -> dict[str, Any]:
-        return {
-            "street_id": self.street_id,
-            "flow": self.flow,
-            "area_id": self.area_id,
-            "case_type_id": self.case_type_id,
-            "source": self.source,
-            "unit_id": self.unit_id,
-            "count_day": self.count_day,
-            "resolved_day": self.resolved_day,
-            "due_day": self.due_day,
-        }
+# The levels monthly totals are kept for: what dashboards, rankings and reports ask for.
+NODE_LEVELS = (Level.CITY, Level.DISTRICT, Level.STREET, Level.ZONE, Level.COMMUNITY)
+# These are added up from the deltas; the levels above streets from the streets' totals.
+STREET_AND_BELOW = (Level.STREET, Level.ZONE, Level.COMMUNITY)
+ROW_FIELDS = ("action", "flow", "to_state", "to_unit_id", "data", "created_at")
+BATCH = 2000
 
 
-def _day(moment: datetime | None) -> date | None:
-    return timezone.localdate(moment) if moment is not None else None
+def month_of(day: date) -> date:
+    return day.replace(day=1)
 
 
-def counting_moment(case: Case) -> datetime | None:
-    """When a case counts: its report for on-the-spot, merged and rejected ones, else 受理."""
-    if case.on_spot or case.state in NOT_TAKEN_UP:
-        return case.reported_at
-    return case.accepted_at
+def next_month(day: date) -> date:
+    return month_of(date(day.year + day.month // 12, day.month % 12 + 1, 1))
 
 
-def day_key(case: Case) -> DayKey | None:
-    """The roll-up key of a case; None while it counts nowhere (reported, not yet accepted)."""
-    counted = _day(counting_moment(case))
-    if counted is None:
-        return None
-    return DayKey(
+def month_start(moment: datetime) -> date:
+    return month_of(timezone.localdate(moment))
+
+
+def facts_of(case: Case) -> CaseFacts:
+    return CaseFacts(
+        case_id=case.pk,
         street_id=case.street_id,
         flow=case.flow,
         area_id=case.area_id,
         case_type_id=case.case_type_id,
         source=case.source,
-        unit_id=case.unit_id,
-        count_day=counted,
-        resolved_day=_day(case.resolved_at),
-        due_day=_day(case.handle_due_at),
+        reported_at=case.reported_at,
+        contactable=bool(case.reporter_phone or case.reporter_id),
+        handle_due_at=case.handle_due_at,
     )
 
 
-# Aggregate names must not collide with Case's own fields (on_spot, handling_minutes).
-_PREFIX = "n_"
+def _row(case: Case | CaseFacts, delta: Delta) -> CaseDelta:
+    key = delta.key
+    day = timezone.localdate(delta.at)
+    row = CaseDelta(
+        case_id=case.case_id if isinstance(case, CaseFacts) else case.pk,
+        street_id=case.street_id,
+        flow=key.flow,
+        area_id=key.area_id,
+        case_type_id=key.case_type_id,
+        source=key.source,
+        unit_id=key.unit_id,
+        count_day=key.count_day,
+        count_month=month_of(key.count_day),
+        at=delta.at,
+        month=month_of(day),
+    )
+    for column, value in zip(COLUMNS, delta.values, strict=True):
+        setattr(row, column.key, value)
+    return row
 
 
-def column_aggregates() -> dict[str, Any]:
-    """The aggregates that fill a roll-up row from raw cases: one per column."""
-    return {
-        _PREFIX + column.key: Coalesce(Sum(column.sum_of, filter=column.q), 0)
-        if column.sum_of
-        else Count("pk", filter=column.q)
-        for column in COLUMNS
-    }
-
-
-def _unprefixed(values: dict[str, Any]) -> dict[str, Any]:
-    return {name.removeprefix(_PREFIX): value for name, value in values.items()}
-
-
-# Stands for the key in the counting query, which is compiled once per database vendor.
-_KEY_PARAM = "\x00rollup-key\x00"
-_counting: dict[str, tuple[str, tuple[Any, ...], int, list[str]]] = {}
-
-
-def _counting_query() -> tuple[str, tuple[Any, ...], int, list[str]]:
-    """The SQL that counts every column over the cases of one key, with the position of the
-    key among its parameters: building the ORM query anew for each change costs far more than
-    running it."""
-    vendor = connection.vendor
-    if vendor not in _counting:
-        members = CaseDayKey.objects.filter(key=_KEY_PARAM).values("case_id")
-        query = (
-            Case.objects.filter(pk__in=members)
-            .order_by()
-            .values(r_one=Value(1, output_field=CharField()))
-            .annotate(**column_aggregates())
-            .values(*(_PREFIX + column.key for column in COLUMNS))
-        )
-        sql, params = query.query.sql_with_params()
-        position = params.index(_KEY_PARAM)
-        _counting[vendor] = (sql, tuple(params), position, [c.key for c in COLUMNS])
-    return _counting[vendor]
-
-
-def _recompute(key: DayKey) -> None:
-    text = key.text
-    CaseDay.objects.bulk_create([CaseDay(key=text, **key.fields())], ignore_conflicts=True)
-    # Lock the row before counting, so two changes of the same key count one after the other.
-    row = CaseDay.objects.select_for_update().only("pk").get(key=text)
-    sql, params, position, names = _counting_query()
-    bound = list(params)
-    bound[position] = text
-    with connection.cursor() as cursor:
-        cursor.execute(sql, bound)
-        found = cursor.fetchone()
-    values = dict(zip(names, found or [0] * len(names), strict=True))
-    CaseDay.objects.filter(pk=row.pk).update(**{k: v or 0 for k, v in values.items()})
-
+# Upkeep inside a transition ------------------------------------------------------------------
 
 _local = threading.local()
 
@@ -188,7 +91,7 @@ _local = threading.local()
 @contextmanager
 def rollup_deferred(*, street: Area) -> Iterator[None]:
     """Skip the per-transition upkeep while a bulk job (the demo's replayed year) moves many
-    cases of `street`, then rebuild that street's roll-up once, set-based, at the end."""
+    cases of `street`, then rebuild that street's store once at the end."""
     previous = getattr(_local, "deferred", False)
     _local.deferred = True
     try:
@@ -198,78 +101,60 @@ def rollup_deferred(*, street: Area) -> Iterator[None]:
     rollup_rebuild(street=street)
 
 
+def closed_until(street_id: int) -> date | None:
+    """The first month of the street not yet added up in `NodeMonth` (None: none is)."""
+    return (
+        RollupState.objects.filter(street_id=street_id)
+        .values_list("closed_until", flat=True)
+        .first()
+    )
+
+
 def rollup_case_refresh(case: Case) -> None:
-    """Bring the roll-up in line with `case` as just saved (call inside its transaction)."""
+    """Replace the case's deltas from its log (call inside its transaction). A change to a
+    month already added up (a replay of the past) is added to that month's totals too."""
     if getattr(_local, "deferred", False):
         return
-    new = day_key(case)
-    old_text = CaseDayKey.objects.filter(case_id=case.pk).values_list("key", flat=True).first()
-    if new is None:
-        CaseDayKey.objects.filter(case_id=case.pk).delete()
-    elif old_text != new.text:
-        CaseDayKey.objects.update_or_create(case_id=case.pk, defaults={"key": new.text})
-    keys = {new.text: new} if new is not None else {}
-    if old_text is not None and old_text not in keys:
-        keys[old_text] = DayKey.parse(old_text)
-    for text in sorted(keys):
-        _recompute(keys[text])
+    actions = CaseAction.objects.filter(case_id=case.pk).order_by("created_at", "id")
+    log = rows_of(actions.values(*ROW_FIELDS))
+    new = [_row(case, delta) for delta in case_deltas(facts_of(case), log)]
+    boundary = closed_until(case.street_id)
+    if boundary is not None:
+        old = [row for row in CaseDelta.objects.filter(case_id=case.pk, month__lt=boundary)]
+        _totals_add(old, sign=-1, boundary=boundary)
+        _totals_add(new, sign=1, boundary=boundary)
+    CaseDelta.objects.filter(case_id=case.pk).delete()
+    CaseDelta.objects.bulk_create(new)
 
 
-def _local_day(moment: Any) -> TruncDate:
-    """The local calendar day of a moment, in SQL: what `_day` computes in Python."""
-    return TruncDate(moment, tzinfo=timezone.get_current_timezone())
+def _totals_add(rows: Sequence[CaseDelta], *, sign: int, boundary: date) -> None:
+    """Add (or take away) deltas of closed months to the nodes' monthly totals."""
+    sums: dict[tuple[int, str, date, date], list[int]] = {}
+    nodes_of: dict[int, list[int]] = {}
+    for row in rows:
+        if row.month >= boundary:
+            continue
+        if row.area_id not in nodes_of:
+            nodes_of[row.area_id] = list(
+                AreaNode.objects.filter(area_id=row.area_id).values_list("node_id", flat=True)
+            )
+        for node in nodes_of[row.area_id]:
+            key = (node, row.flow, row.count_month, row.month)
+            found = sums.setdefault(key, [0] * len(COLUMNS))
+            for i, column in enumerate(COLUMNS):
+                found[i] += sign * getattr(row, column.key)
+    for (node, flow, count_month, month), values in sums.items():
+        if not any(values):
+            continue
+        total, _ = NodeMonth.objects.select_for_update().get_or_create(
+            node_id=node, flow=flow, count_month=count_month, month=month
+        )
+        NodeMonth.objects.filter(pk=total.pk).update(
+            **{c.key: F(c.key) + v for c, v in zip(COLUMNS, values, strict=True) if v}
+        )
 
 
-def _key_parts() -> dict[str, Any]:
-    """The parts of `day_key`, as expressions over a case row (aliases `k_…`)."""
-    moment = Choose(
-        When(REPORT_COUNTED, then=F("reported_at")),
-        default=F("accepted_at"),
-        output_field=DateTimeField(),
-    )
-    return {
-        "k_street": F("street_id"),
-        "k_flow": F("flow"),
-        "k_area": F("area_id"),
-        "k_type": F("case_type_id"),
-        "k_source": F("source"),
-        "k_unit": F("unit_id"),
-        "k_count": _local_day(moment),
-        "k_resolved": _local_day("resolved_at"),
-        "k_due": _local_day("handle_due_at"),
-    }
-
-
-class _Joined(Func):
-    """Texts joined by "|" as one flat `a || '|' || b …` (nested CONCATs overflow SQLite's
-    parser)."""
-
-    arg_joiner = " || '|' || "
-    template = "(%(expressions)s)"
-    output_field = CharField()
-
-
-def _key_text(parts: dict[str, Any]) -> _Joined:
-    """`DayKey.text` in SQL: the parts as text, None as "", joined by "|"."""
-    return _Joined(
-        *(Coalesce(Cast(expression, CharField()), Value("")) for expression in parts.values())
-    )
-
-
-# A case counts somewhere once its counting moment is set (see `counting_moment`).
-_COUNTED = REPORT_COUNTED | Q(accepted_at__isnull=False)
-# The roll-up row's columns, in the order the grouped query names them (`k_…` aliases).
-_KEY_COLUMNS = {
-    "street_id": "k_street",
-    "flow": "k_flow",
-    "area_id": "k_area",
-    "case_type_id": "k_type",
-    "source": "k_source",
-    "unit_id": "k_unit",
-    "count_day": "k_count",
-    "resolved_day": "k_resolved",
-    "due_day": "k_due",
-}
+# Set-based upkeep: rebuild and month closing ---------------------------------------------------
 
 
 def _insert_from(model: type[Model], columns: dict[str, str], query: QuerySet[Any]) -> int:
@@ -288,35 +173,153 @@ def _insert_from(model: type[Model], columns: dict[str, str], query: QuerySet[An
         return max(cursor.rowcount, 0)
 
 
-def _rebuild_street(street_id: int) -> int:
-    """Fill the roll-up of one street whose rows were just deleted; returns rows written."""
-    cases = Case.objects.filter(street_id=street_id).filter(_COUNTED).order_by()
-    parts = _key_parts()
-    members = cases.values(r_case=F("pk"), r_key=_key_text(parts))
-    _insert_from(CaseDayKey, {"case_id": "r_case", "key": "r_key"}, members)
-    grouped = cases.values(r_key=_key_text(parts), **parts).annotate(**column_aggregates())
-    counts = {column.key: _PREFIX + column.key for column in COLUMNS}
-    return _insert_from(CaseDay, {"key": "r_key", **_KEY_COLUMNS, **counts}, grouped)
+def _sums(prefix: str = "") -> dict[str, Any]:
+    return {f"s_{c.key}": Coalesce(Sum(f"{prefix}{c.key}"), 0) for c in COLUMNS}
+
+
+_TOTAL_COLUMNS = {c.key: f"s_{c.key}" for c in COLUMNS}
+
+
+def _area_nodes(street: Area) -> None:
+    """Map every place of the street to its ancestors at the levels totals are kept for."""
+    AreaNode.objects.filter(area__street=street).delete()
+    places = list(Area.objects.filter(path__startswith=street.path).values_list("pk", "path"))
+    by_path = {
+        path: pk
+        for pk, path in Area.objects.filter(level__in=NODE_LEVELS).values_list("pk", "path")
+        if street.path.startswith(path) or path.startswith(street.path)
+    }
+    links = []
+    for pk, path in places:
+        for node_path, node in by_path.items():
+            if path.startswith(node_path):
+                links.append(AreaNode(area_id=pk, node_id=node))
+    AreaNode.objects.bulk_create(links, batch_size=BATCH)
+
+
+def _add_months(street: Area, first: date | None, until: date) -> None:
+    """Add the street's deltas of the months [first, until) to its nodes' totals (street,
+    zones, communities), then recompute the totals of those months above the street."""
+    deltas = CaseDelta.objects.filter(street=street, month__lt=until)
+    if first is not None:
+        deltas = deltas.filter(month__gte=first)
+    grouped = (
+        deltas.filter(area__rollup_nodes__node__level__in=STREET_AND_BELOW)
+        .order_by()
+        .values(
+            r_node=F("area__rollup_nodes__node_id"),
+            r_flow=F("flow"),
+            r_count=F("count_month"),
+            r_month=F("month"),
+        )
+        .annotate(**_sums())
+    )
+    _insert_from(
+        NodeMonth,
+        {"node_id": "r_node", "flow": "r_flow", "count_month": "r_count", "month": "r_month"}
+        | _TOTAL_COLUMNS,
+        grouped,
+    )
+    for ancestor in Area.objects.filter(
+        path__in=street.ancestor_paths, level__in=(Level.CITY, Level.DISTRICT)
+    ):
+        _ancestor_months(ancestor, first, until)
+
+
+def _ancestor_months(node: Area, first: date | None, until: date) -> None:
+    """A district's or city's totals: the sums of its streets' totals."""
+    rows = NodeMonth.objects.filter(node=node, month__lt=until)
+    streets = NodeMonth.objects.filter(
+        node__level=Level.STREET, node__path__startswith=node.path, month__lt=until
+    )
+    if first is not None:
+        rows, streets = rows.filter(month__gte=first), streets.filter(month__gte=first)
+    rows.delete()
+    grouped = (
+        streets.order_by()
+        .values(r_flow=F("flow"), r_count=F("count_month"), r_month=F("month"))
+        .annotate(**_sums())
+    )
+    for values in grouped:
+        NodeMonth.objects.create(
+            node=node,
+            flow=values["r_flow"],
+            count_month=values["r_count"],
+            month=values["r_month"],
+            **{c.key: values[f"s_{c.key}"] for c in COLUMNS},
+        )
+
+
+def _replay_street(street: Area) -> int:
+    """Every case's deltas, from its log; returns how many were written."""
+    written = 0
+    cases = Case.objects.filter(street=street).order_by("pk")
+    facts = {case.pk: facts_of(case) for case in cases.iterator(chunk_size=BATCH)}
+    actions = (
+        CaseAction.objects.filter(case__street=street)
+        .order_by("case_id", "created_at", "id")
+        .values("case_id", *ROW_FIELDS)
+    )
+    batch: list[CaseDelta] = []
+    current: int | None = None
+    rows: list[dict[str, Any]] = []
+
+    def flush_case() -> None:
+        if current is not None and current in facts:
+            for delta in case_deltas(facts[current], rows_of(rows)):
+                batch.append(_row(facts[current], delta))
+
+    for action in actions.iterator(chunk_size=BATCH * 5):
+        if action["case_id"] != current:
+            flush_case()
+            current, rows = action["case_id"], []
+        rows.append(action)
+        if len(batch) >= BATCH:
+            CaseDelta.objects.bulk_create(batch)
+            written += len(batch)
+            batch = []
+    flush_case()
+    CaseDelta.objects.bulk_create(batch)
+    return written + len(batch)
 
 
 def rollup_rebuild(*, street: Area | None = None) -> int:
-    """Recompute the roll-up of one street (or all) from the raw cases; returns rows written.
-
-    Set-based, one street at a time: for each street one INSERT … SELECT writes every case's
-    key (`CaseDayKey`) and one INSERT … SELECT … GROUP BY writes the rows (`CaseDay`), the keys
-    computed in SQL exactly as `day_key` does in Python. Nothing per case passes through Python,
-    so it runs at ten million cases as at a hundred. All of it is one transaction: readers see
-    the old roll-up or the new one.
-    """
+    """Recompute the store of one street (or all) from the cases' logs; returns the deltas
+    written. The months before the running one are added up again for the area tree. All of it
+    is one transaction: readers see the old store or the new one."""
+    until = month_start(clock.now())
+    written = 0
     with transaction.atomic():
+        streets = [street] if street is not None else list(Area.objects.filter(level=Level.STREET))
         if street is None:
-            CaseDayKey.objects.all().delete()
-            CaseDay.objects.all().delete()
-            street_ids = list(
-                Area.objects.filter(level=Level.STREET).order_by("pk").values_list("pk", flat=True)
-            )
-        else:
-            CaseDayKey.objects.filter(case__street=street).delete()
-            CaseDay.objects.filter(street=street).delete()
-            street_ids = [street.pk]
-        return sum(_rebuild_street(street_id) for street_id in street_ids)
+            CaseDelta.objects.all().delete()
+            NodeMonth.objects.all().delete()
+        for one in streets:
+            if street is not None:
+                CaseDelta.objects.filter(street=one).delete()
+                NodeMonth.objects.filter(
+                    node__path__startswith=one.path, node__level__in=STREET_AND_BELOW
+                ).delete()
+            written += _replay_street(one)
+            _area_nodes(one)
+            _add_months(one, None, until)
+            RollupState.objects.update_or_create(street=one, defaults={"closed_until": until})
+    return written
+
+
+def rollup_close(*, moment: datetime | None = None) -> int:
+    """Add the months that have ended since each street's last closing to the totals; returns
+    the streets closed. Safe to run often (the sweep does): a street already closed up to this
+    month is left alone."""
+    until = month_start(moment or clock.now())
+    closed = 0
+    for state in RollupState.objects.filter(closed_until__lt=until).select_related("street"):
+        with transaction.atomic():
+            locked = RollupState.objects.select_for_update().get(pk=state.pk)
+            if locked.closed_until >= until:
+                continue
+            _add_months(state.street, locked.closed_until, until)
+            locked.closed_until = until
+            locked.save(update_fields=["closed_until"])
+            closed += 1
+    return closed

@@ -26,6 +26,7 @@ from shanzhi.workdays.calendar import WorkCalendar, workday_end
 from .errors import CaseConflict, InvalidInput, MissingInput, TransitionRefused
 from .flows import FLOWS, flow_of
 from .flows.spec import (
+    MARKS,
     ClockOp,
     ClockSpec,
     Flow,
@@ -314,6 +315,12 @@ def _mark(step: Step, marks: tuple[str, ...]) -> None:
         elif mark == "resolved":
             case.resolved_at = moment
             case.handling_minutes = _handling_minutes(case, WorkCalendar(), moment)
+            # Each resolution keeps whether it met the deadline then in force, and its time:
+            # the figures as of any later moment read them from here.
+            due = case.handle_due_at
+            step.data.setdefault("on_time", due is None or moment <= due)
+            if case.handling_minutes is not None:
+                step.data["handling_minutes"] = case.handling_minutes
         elif mark == "archived":
             case.archived_at = moment
 
@@ -396,6 +403,8 @@ def _apply(
 ) -> CaseAction:
     values = step.values
     from_state, from_unit = case.state, case.unit
+    moments_before = {name: getattr(case, f"{name}_at") for name in MARKS}
+    due_before = case.handle_due_at
     for spec in transition.inputs:
         if spec.keep and spec.name in values:
             case.extra = {**case.extra, spec.name: _recorded(spec.kind, values[spec.name])}
@@ -433,6 +442,13 @@ def _apply(
         case.state = target
     case.version += 1
     case.save()
+    # What this step did to the case's moments and deadline, so that its log alone tells every
+    # figure as of any moment (shanzhi.analytics.history replays it).
+    moments = [name for name in MARKS if getattr(case, f"{name}_at") != moments_before[name]]
+    if moments:
+        step.data["moments"] = moments
+    if case.handle_due_at != due_before:
+        step.data["handle_due"] = case.handle_due_at.isoformat() if case.handle_due_at else None
     note, note_input = _note(transition, values)
     for spec in transition.inputs:
         if spec.name in values and spec.name != note_input and spec.kind != InputKind.PHOTOS:

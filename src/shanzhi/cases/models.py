@@ -17,8 +17,8 @@ class Source(models.TextChoices):
     HOTLINE = "hotline", "12345热线"
     POLICE = "police", "110警情移交"
     LEADER = "leader", "领导交办"
-    ENTERPRISE = "enterprise", "企业诉求"
-    PETITION = "petition", "信访"
+    ENTERPRISE = "enterprise", "企业反映"
+    PETITION = "petition", "来信来访"
     API = "api", "接口接入"
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from shanzhi import clock, policy
 from shanzhi.accounts.models import Unit, UnitKind, User
+from shanzhi.analytics.rollup import rollup_close
 from shanzhi.api.models import ApiToken
 from shanzhi.areas.models import Area, Level
 from shanzhi.errors import DomainError, PermissionDenied
@@ -672,6 +673,7 @@ class SweepReport:
     reminded: int
     supervised: int
     expired: int
+    months_closed: int  # streets whose ended months were added up for the figures
 
 
 def _reminder_due(row: CaseClock, moment: datetime) -> str:
@@ -681,7 +683,8 @@ def _reminder_due(row: CaseClock, moment: datetime) -> str:
 
 def sweep_run() -> SweepReport:
     """Remind of clocks running out and take each expired clock's declared step (督办, 终结…),
-    once per deadline each; safe to run every minute, and from several machines at once."""
+    once per deadline each, and add up the months that have ended for the figures; safe to run
+    every minute, and from several machines at once."""
     moment = clock.now()
     reminded = supervised = expired = 0
     soon = CaseClock.objects.filter(
@@ -740,4 +743,9 @@ def sweep_run() -> SweepReport:
             supervised += 1
         else:
             expired += 1
-    return SweepReport(reminded=reminded, supervised=supervised, expired=expired)
+    return SweepReport(
+        reminded=reminded,
+        supervised=supervised,
+        expired=expired,
+        months_closed=rollup_close(moment=moment),
+    )

@@ -3,16 +3,6 @@
 from django.db import migrations, models
 
 
-def rebuild(apps, schema_editor):
-    """The roll-up's key now names the flow: rebuild it from the cases (derived data only). A new
-    database has no cases and nothing to rebuild."""
-    if not apps.get_model("cases", "Case").objects.exists():
-        return
-    from shanzhi.analytics.rollup import rollup_rebuild
-
-    rollup_rebuild()
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("analytics", "0003_default_ranking_rules"),
@@ -55,5 +45,4 @@ class Migration(migrations.Migration):
             name="ungraded",
             field=models.PositiveIntegerField(default=0),
         ),
-        migrations.RunPython(rebuild, migrations.RunPython.noop),
     ]
