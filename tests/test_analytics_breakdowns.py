@@ -29,6 +29,7 @@ from shanzhi.analytics.selectors import (
     Scope,
     figures_compute,
     kpi_compare,
+    kpi_compute,
     measure_values,
 )
 from shanzhi.analytics.services import baseline_enter
@@ -151,7 +152,7 @@ def test_trend_rows_equal_each_bucket_counted_directly(history, text, grain, now
     with clock.acting_at(now or datetime(2026, 6, 1, tzinfo=SHANGHAI)):
         rows = breakdown_by_time(
             viewer=world.leader,
-            kpis=CASE_KPIS,
+            kpis=[*CASE_KPIS, "resolved_in_period"],
             scope=Scope(area=world.street),
             period=period,
             grain=grain,
@@ -162,6 +163,17 @@ def test_trend_rows_equal_each_bucket_counted_directly(history, text, grain, now
         for row in rows:
             assert next(iter(row.figures.values())).as_of == row.period.as_of(clock.now())
         assert _assert_rows_exact(world.leader, rows) > 0
+        # 当月办结, counted for all buckets at once, is each bucket's own count.
+        for row in rows:
+            alone = kpi_compute(
+                viewer=world.leader,
+                kpi="resolved_in_period",
+                scope=row.scope,
+                period=row.period,
+                as_of=row.period.as_of(clock.now()),
+            )
+            assert row.figures["resolved_in_period"].numerator == alone.numerator, row.label
+        assert sum(row.figures["resolved_in_period"].numerator or 0 for row in rows) > 0
     assert rows[0].period.start == period.start
 
 

@@ -258,7 +258,7 @@ def test_handling_time_is_in_working_hours_across_the_national_day_week(world, h
             for kpi in ("handling_hours", "handling_days")
         )
         assert (hours.value, days.value) == (Decimal(7), Decimal(1))
-    assert formatting.figure_value_text(hours) == "7.00小时"
+    assert formatting.figure_value_text(hours) == "7.00工作小时"
     # 10-11 is a 调休 Saturday: the 5 working days after 09-30 end on 10-14, not 10-07.
     assert half_year.cases["A"].handle_due_at == at(10, 14, 23, 59).replace(second=59)
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from shanzhi import clock, policy
@@ -23,9 +23,18 @@ from shanzhi.areas.models import Area
 from shanzhi.cases.models import Case, CaseCategory
 from shanzhi.errors import DomainError
 
-from .measures import ACTIONS, CASES, KPIS, MEASURES, Kpi, Measure, when_q_days
-from .models import Baseline, CaseDay
-from .periods import DAY, MONTH, WEEK, Period
+from .measures import (
+    CASES,
+    COLUMN_BY_KEY,
+    KPIS,
+    LISTED_KINDS,
+    MEASURES,
+    RESOLUTIONS,
+    Kpi,
+    Measure,
+)
+from .models import Baseline, CaseDelta
+from .periods import DAY, MONTH, RANGE, WEEK, Period
 from .selectors import (
     YEAR_AGO,
     Change,
@@ -37,6 +46,7 @@ from .selectors import (
     figures_compute,
     kpi_cases,
     measure_values_grouped,
+    resolution_actions,
     visible_q,
 )
 
@@ -60,13 +70,13 @@ class Row:
         return self.figures[kpi].value
 
 
-def _case_kpis(kpis: Iterable[str | Kpi]) -> list[Kpi]:
+def _case_kpis(kpis: Iterable[str | Kpi], kinds: tuple[str, ...] = (CASES,)) -> list[Kpi]:
     chosen = []
     for item in kpis:
         kpi = item if isinstance(item, Kpi) else KPIS.get(item)
         if kpi is None:
             raise DomainError(f"没有名为“{item}”的指标")
-        if any(MEASURES[key].kind != CASES for key in kpi.measures):
+        if any(MEASURES[key].kind not in kinds for key in kpi.measures):
             raise DomainError(f"“{kpi.name}”不是按事件统计的指标,不能分组")
         chosen.append(kpi)
     return chosen
@@ -280,37 +290,60 @@ def breakdown_by_time(
     and case list show. The buckets that are over come from one roll-up query; the running one,
     if any, through `figures_compute`."""
     scope = scope or Scope()
-    chosen = _case_kpis(kpis)
-    measures = _measures_of(chosen)
+    # 当月办结 (resolved in the bucket, whenever accepted) is a trend's figure too.
+    chosen = _case_kpis(kpis, (CASES, RESOLUTIONS))
+    every = _measures_of(chosen)
+    measures = [m for m in every if m.kind == CASES]
+    resolutions = [m for m in every if m.kind == RESOLUTIONS]
     now = now or clock.now()
     buckets = [b for b in trend_periods(period, grain or trend_grain(period)) if b.start_at <= now]
     over = [b for b in buckets if b.end_at <= now]
     running = [b for b in buckets if b.end_at > now]
     rows_out: list[Row] = []
     if over:
-        rows = CaseDay.objects.filter(
+        rows = CaseDelta.objects.filter(
             visible_q(viewer),
             scope.q(),
             count_day__gte=over[0].start,
             count_day__lt=over[-1].end,
+            at__lt=over[-1].end_at,
         )
-        # One aggregate per bucket and measure, each with the bucket's own "as of" day.
+        # One aggregate per bucket and measure, each with the bucket's own "as of" moment.
         aggregates = {
             f"b{i}_{m.key}": Coalesce(
                 Sum(
-                    m.column,
-                    filter=Q(count_day__gte=b.start, count_day__lt=b.end)
-                    & m.dims
-                    & when_q_days(m.when, b.end),
+                    COLUMN_BY_KEY[m.column].key,
+                    filter=Q(count_day__gte=b.start, count_day__lt=b.end, at__lt=b.end_at)
+                    & (Q(flow=m.flow) if m.flow else Q()),
                 ),
                 0,
             )
             for i, b in enumerate(over)
             for m in measures
         }
-        found = rows.aggregate(**aggregates)
+        found = rows.aggregate(**aggregates) if aggregates else {}
+        if resolutions:
+            # The cases resolved in each bucket, whenever accepted: one count per bucket.
+            span = Period(over[0].start, over[-1].end, RANGE)
+            found |= (
+                resolution_actions(scope, span, over[-1].end_at)
+                .filter(visible_q(viewer, "case__area__path"))
+                .aggregate(
+                    **{
+                        f"b{i}_{m.key}": Count(
+                            "case_id",
+                            distinct=True,
+                            filter=Q(created_at__gte=b.start_at, created_at__lt=b.end_at),
+                        )
+                        for i, b in enumerate(over)
+                        for m in resolutions
+                    }
+                )
+            )
         for i, b in enumerate(over):
-            values: dict[str, int | None] = {m.key: int(found[f"b{i}_{m.key}"]) for m in measures}
+            values: dict[str, int | None] = {
+                m.key: int(found[f"b{i}_{m.key}"]) for m in [*measures, *resolutions]
+            }
             figures = {kpi.key: figure_of(kpi, values, scope, b, b.end_at) for kpi in chosen}
             rows_out.append(Row(b.code, b.label, scope, b, figures))
     for b in running:
@@ -448,4 +481,4 @@ def figure_known(key: str) -> bool:
     if key in DERIVED:
         return True
     measures = KPIS[key].measures if key in KPIS else (key,) if key in MEASURES else ()
-    return bool(measures) and all(MEASURES[k].kind in (CASES, ACTIONS) for k in measures)
+    return bool(measures) and all(MEASURES[k].kind in LISTED_KINDS for k in measures)

@@ -2,7 +2,7 @@
 
 Rates in percent with two decimals (99.20%), counts as integers and in 万/亿 once they are large
 (3454.15万), 同比增长 x% / 同比下降 x% / 与去年持平, nothing where there is nothing to compare
-with, and an entered baseline marked as entered.
+with, 未记录 where the input was never recorded, and an entered baseline marked as entered.
 """
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -11,6 +11,7 @@ from .measures import COUNT, PERCENT
 from .selectors import YEAR_AGO, Change, Figure
 
 NO_VALUE = "—"
+NOT_RECORDED = "未记录"
 ENTERED = "(录入数)"
 _CENT = Decimal("0.01")
 _LARGE = ((Decimal(100_000_000), "亿"), (Decimal(10_000), "万"))
@@ -25,13 +26,16 @@ def percent_text(value: Decimal | None) -> str:
     return NO_VALUE if value is None else f"{_two(value)}%"
 
 
-def amount_text(value: Decimal | int | None, unit: str = "", *, fixed: bool = False) -> str:
-    """A count or amount: 2322 → "2322", 34541500 → "3454.15万", 11000 → "1.1万"; below 万 a
-    fraction, or any value when `fixed` (hours, days), keeps two decimals (12.50, 7.00)."""
+def amount_text(
+    value: Decimal | int | None, unit: str = "", *, fixed: bool = False, exact: bool = False
+) -> str:
+    """A count or amount: 2322 → "2322", 34541500 → "3454.15万", 11000 → "1.1万" (11000 when
+    `exact`: a report whose rates must be checkable writes whole counts); below 万 a fraction,
+    or any value when `fixed` (hours, days), keeps two decimals (12.50, 7.00)."""
     if value is None:
         return NO_VALUE
     number = Decimal(value)
-    for size, name in _LARGE:
+    for size, name in () if exact else _LARGE:
         if abs(number) >= size:
             scaled = _two(number / size).normalize()
             return f"{scaled:f}{name}{unit}"
@@ -40,15 +44,18 @@ def amount_text(value: Decimal | int | None, unit: str = "", *, fixed: bool = Fa
     return f"{_two(number)}{unit}"
 
 
-def figure_value_text(figure: Figure) -> str:
-    """The value with its unit, marked when it was entered rather than counted."""
+def figure_value_text(figure: Figure, *, exact: bool = False) -> str:
+    """The value with its unit, marked when it was entered rather than counted; counts whole
+    when `exact`."""
     kpi = figure.kpi
+    if figure.unrecorded:
+        return NOT_RECORDED
     if figure.value is None:
         text = NO_VALUE
     elif kpi.unit == PERCENT:
         text = percent_text(figure.value)
     elif kpi.unit == COUNT or kpi.unit in ("次", "家", "人"):
-        text = amount_text(figure.value, kpi.unit)
+        text = amount_text(figure.value, kpi.unit, exact=exact)
     else:
         text = amount_text(figure.value, kpi.unit, fixed=True)
     return text + (ENTERED if figure.baseline_used else "")

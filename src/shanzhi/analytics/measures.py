@@ -1,186 +1,221 @@
 """Every figure defined once, as data; docs/figures.md is generated from these declarations.
 
 Three layers:
-- `COLUMNS`: conditions over one case that do not depend on the moment figures are counted at.
-  The daily roll-up stores, for each key, how many of its cases meet each one (or a sum).
-- `MEASURES`: a column, narrowed by the dimensions a case shares with its roll-up row (e.g. the
-  flow it runs on) and placed in time by `when` — resolved before the moment, or open past its
-  deadline at the moment. Every measure also selects the cases a number clicks through to.
-  Measures of other kinds count actions of the log (督办, 复查不通过) or registry records.
+- `COLUMNS`: what one case counts for as of a moment, read off its progress — the replay of its
+  action log up to that moment (`history`). Every event is in the log with its time, so a figure
+  is exact as of any moment and a closed period never changes.
+- `MEASURES`: a column summed over the cases counted in the period, narrowed by the flow they
+  run on; or a count of the log's actions, or of registry records. Every case measure also
+  selects the cases a number clicks through to.
 - `KPIS`: formulas over measures with a Chinese name, unit and direction.
 
 Counting rules. A case counts in the period of its 受理 (on-the-spot resolutions, merged
-duplicates and rejected reports by the moment of their report) and only if that moment lies
-before the "as of" moment. Only 受理, the last resolution and the handling deadline are placed in
-time; every other property (claims, returns, callback, rating, reopen) is the case's record as it
-stands, the same for the roll-up and the direct count.
+duplicates and rejected reports by the moment of their report), once that has happened before
+the "as of" moment; what it counts for is what its log says up to that moment.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.core.exceptions import ImproperlyConfigured
 
-from shanzhi.cases.flows import dispute, flows_with_callback, flows_with_claim, hazard, states_of
-from shanzhi.cases.models import CaseAction, Satisfaction
+from shanzhi.cases.flows import dispute, hazard
+from shanzhi.cases.flows.spec import Kind
+from shanzhi.cases.models import Satisfaction
 from shanzhi.workdays.calendar import WORK_HOURS_PER_DAY
 
-NOT_TAKEN_UP = sorted(states_of("rejected", "merged"))
-# What a case counts by: its report for these, its acceptance otherwise.
-REPORT_COUNTED = Q(on_spot=True) | Q(state__in=NOT_TAKEN_UP)
 
+@dataclass
+class Progress:
+    """What a case's log says so far (see `history`): the facts every column reads."""
 
-def counted_between(lo: datetime, hi: datetime) -> Q:
-    """Cases whose counting moment lies in [lo, hi)."""
-    by_report = REPORT_COUNTED & Q(reported_at__gte=lo, reported_at__lt=hi)
-    by_acceptance = ~REPORT_COUNTED & Q(accepted_at__gte=lo, accepted_at__lt=hi)
-    return by_report | by_acceptance
+    flow: str
+    contactable: bool
+    claim_flow: bool
+    callback_flow: bool
+    state: str = ""
+    kind: Kind = Kind.OPEN
+    running: bool = False
+    unit_id: int | None = None
+    due: datetime | None = None
+    accepted_at: datetime | None = None
+    dispatched: bool = False
+    resolved: bool = False
+    on_time: bool = True
+    minutes: int | None = None
+    wait_minutes: int = 0
+    on_spot: bool = False
+    claims: list[bool] = field(default_factory=list)
+    returned: bool = False
+    reopened: bool = False
+    ratings: list[str] = field(default_factory=list)
+    grade: str = ""
+    agreement: bool = False
+    unperformed: bool = False
+    notice_on_time: bool = False
+    review_asked: bool = False
+    recheck_asked: bool = False
+    repeat: bool = False
+
+    @property
+    def intake(self) -> bool:
+        return (self.on_spot or self.accepted_at is not None) and self.kind not in (
+            Kind.REJECTED,
+            Kind.MERGED,
+        )
+
+    @property
+    def counted_resolved(self) -> bool:
+        return self.intake and self.resolved
+
+    @property
+    def called_back(self) -> bool:
+        return self.reachable and bool(self.ratings)
+
+    @property
+    def reachable(self) -> bool:
+        # Whoever was called back could be reached, phone or not.
+        return (
+            self.counted_resolved
+            and self.callback_flow
+            and (self.contactable or bool(self.ratings))
+        )
+
+    @property
+    def given(self) -> bool:
+        """Given to a unit that claims it (签收): flows without a claim step have no claim or
+        return to count."""
+        return self.intake and self.dispatched and self.claim_flow
+
+    @property
+    def registered(self) -> bool:
+        return self.accepted_at is not None and self.kind != Kind.MERGED
 
 
 @dataclass(frozen=True)
 class Column:
-    key: str  # also the field of CaseDay that stores it
+    """One thing a case counts for (or, `summed`, an amount it adds), as of a moment: read off
+    its progress; `overdue` says whether its deadline has passed at that moment. The roll-up
+    stores each column's changes (history.Delta); `cases` names the column whose cases a summed
+    one clicks through to."""
+
+    key: str
     name: str
-    q: Q
-    sum_of: str = ""  # sum this Case field over the cases instead of counting them
+    value: Callable[[Progress, bool], int]
+    summed: bool = False
+    cases: str = ""
 
 
-def _logged(action: str, **data: object) -> Q:
-    """Whether the case's log has a row of `action` (with these data values)."""
-    rows = CaseAction.objects.filter(case=OuterRef("pk"), action=action)
-    return Q(Exists(rows.filter(**{f"data__{k}": v for k, v in data.items()})))
+def _flag(condition: Callable[[Progress], bool]) -> Callable[[Progress, bool], int]:
+    return lambda p, overdue: int(condition(p))
 
 
-_claims = CaseAction.objects.filter(case=OuterRef("pk"), action="claim")
-INTAKE = ~Q(state__in=NOT_TAKEN_UP) & (Q(on_spot=True) | Q(accepted_at__isnull=False))
-RESOLVED = INTAKE & Q(resolved_at__isnull=False)
-# Given to a unit that claims it (签收); flows without a claim step have no claim or return.
-DISPATCHED = INTAKE & Q(dispatched_at__isnull=False) & Q(flow__in=flows_with_claim())
-# Only flows that ask for a verdict call anyone back.
-REACHABLE = (
-    RESOLVED
-    & Q(flow__in=flows_with_callback())
-    & (~Q(reporter_phone="") | Q(reporter__isnull=False))
-)
-CALLED_BACK = REACHABLE & ~Q(satisfaction="")
-MAJOR = INTAKE & Q(extra__hazard_grade=hazard.MAJOR)
-# A registered petition counts even if it was then refused: the notice was owed all the same.
-REGISTERED = Q(accepted_at__isnull=False) & ~Q(state__in=states_of("merged"))
-
+SAT, BASIC, UNSAT = Satisfaction.SATISFIED, Satisfaction.BASICALLY, Satisfaction.UNSATISFIED
+_C = Column
 COLUMNS: tuple[Column, ...] = (
-    Column("intake", "受理", INTAKE),
-    Column("resolved", "办结", RESOLVED),
-    Column(
-        "on_time",
-        "按期办结",
-        RESOLVED & (Q(handle_due_at__isnull=True) | Q(resolved_at__lte=F("handle_due_at"))),
+    _C("intake", "受理", _flag(lambda p: p.intake)),
+    _C("resolved", "办结", _flag(lambda p: p.counted_resolved)),
+    _C("on_time", "按期办结", _flag(lambda p: p.counted_resolved and p.on_time)),
+    _C("late", "超期办结", _flag(lambda p: p.counted_resolved and not p.on_time)),
+    _C(
+        "open_overdue",
+        "超期未办结",
+        lambda p, overdue: int(p.intake and not p.resolved and p.running and overdue),
     ),
-    Column("late", "超期办结", RESOLVED & Q(resolved_at__gt=F("handle_due_at"))),
-    Column("due_set", "有办理时限", INTAKE & Q(handle_due_at__isnull=False)),
-    Column("handled", "有处置用时的办结", RESOLVED & Q(handling_minutes__isnull=False)),
-    Column(
+    _C(
+        "handled",
+        "有处置用时的办结",
+        _flag(lambda p: p.counted_resolved and p.minutes is not None),
+    ),
+    _C(
         "handling_minutes",
         "处置用时(工作分钟)合计",
-        RESOLVED & Q(handling_minutes__isnull=False),
-        sum_of="handling_minutes",
+        lambda p, overdue: (p.minutes or 0) if p.counted_resolved else 0,
+        summed=True,
+        cases="handled",
     ),
-    Column("dispatched", "交办", DISPATCHED),
-    Column(
-        "claim_timely",
-        "按时签收",
-        DISPATCHED
-        & Q(Exists(_claims.filter(data__claim_on_time=True)))
-        & ~Q(Exists(_claims.filter(data__claim_on_time=False))),
+    _C(
+        "wait_minutes",
+        "上报至办结的自然时长(分钟)合计",
+        lambda p, overdue: p.wait_minutes if p.counted_resolved else 0,
+        summed=True,
+        cases="resolved",
     ),
-    Column("returned", "被退回", DISPATCHED & Q(return_count__gt=0)),
-    Column("reachable", "可回访的办结", REACHABLE),
-    Column("called_back", "已回访", CALLED_BACK),
-    Column("satisfied", "满意", CALLED_BACK & Q(satisfaction=Satisfaction.SATISFIED)),
-    Column("basically", "基本满意", CALLED_BACK & Q(satisfaction=Satisfaction.BASICALLY)),
-    Column("reopened", "重办", RESOLVED & Q(reopen_count__gt=0)),
-    Column("on_spot", "网格自办", INTAKE & Q(on_spot=True)),
-    Column(
+    _C("dispatched", "交办", _flag(lambda p: p.given)),
+    _C("claim_timely", "按时签收", _flag(lambda p: p.given and bool(p.claims) and all(p.claims))),
+    _C("returned", "被退回", _flag(lambda p: p.given and p.returned)),
+    _C("reachable", "可回访的办结", _flag(lambda p: p.reachable)),
+    _C("called_back", "已回访", _flag(lambda p: p.called_back)),
+    _C("satisfied", "满意", _flag(lambda p: p.called_back and p.ratings[-1] == SAT)),
+    _C("basically", "基本满意", _flag(lambda p: p.called_back and p.ratings[-1] == BASIC)),
+    _C("first_satisfied", "首次回访满意", _flag(lambda p: p.called_back and p.ratings[0] == SAT)),
+    _C(
+        "first_basically",
+        "首次回访基本满意",
+        _flag(lambda p: p.called_back and p.ratings[0] == BASIC),
+    ),
+    _C("unsatisfied_reopened", "不满意重办", _flag(lambda p: p.called_back and UNSAT in p.ratings)),
+    _C("reopened", "重办", _flag(lambda p: p.counted_resolved and p.reopened)),
+    _C("on_spot", "网格自办", _flag(lambda p: p.intake and p.on_spot)),
+    _C(
         "settled",
         "达成调解协议且回访未发现未履行",
-        RESOLVED & _logged("reach_agreement") & ~Q(extra__performed=dispute.UNPERFORMED),
+        _flag(lambda p: p.counted_resolved and p.agreement and not p.unperformed),
     ),
-    Column("major", "重大等级", MAJOR),
-    Column("major_resolved", "重大等级且办结", MAJOR & Q(resolved_at__isnull=False)),
-    Column("ungraded", "未定级", INTAKE & ~Q(extra__hazard_grade__in=hazard.GRADE.choice_values)),
-    Column("rejected", "不予受理", Q(state__in=states_of("rejected"))),
-    Column("merged", "合并(重复件)", Q(state__in=states_of("merged"))),
-    Column("registered", "已登记", REGISTERED),
-    Column(
-        "notice_on_time",
-        "按期告知",
-        REGISTERED
-        & (
-            _logged("notify_accept", notice_on_time=True)
-            | _logged("refuse", notice_on_time=True)
-            | _logged("forward", notice_on_time=True)
-        ),
+    _C("major", "重大等级", _flag(lambda p: p.intake and p.grade == hazard.MAJOR)),
+    _C(
+        "major_resolved",
+        "重大等级且办结",
+        _flag(lambda p: p.counted_resolved and p.grade == hazard.MAJOR),
     ),
-    Column("review_asked", "申请复查", INTAKE & _logged("request_review")),
-    Column("recheck_asked", "申请复核", INTAKE & _logged("request_recheck")),
-    Column(
-        "repeat",
-        "重复信访",
-        REGISTERED & Q(extra__repeat_of__isnull=False) & ~Q(extra__repeat_of=""),
+    _C(
+        "ungraded",
+        "未定级",
+        _flag(lambda p: p.intake and p.grade not in hazard.GRADE.choice_values),
     ),
+    _C("rejected", "不予受理", _flag(lambda p: p.kind == Kind.REJECTED)),
+    _C("merged", "合并(重复件)", _flag(lambda p: p.kind == Kind.MERGED)),
+    _C("registered", "已登记", _flag(lambda p: p.registered)),
+    _C("notice_on_time", "按期告知", _flag(lambda p: p.registered and p.notice_on_time)),
+    _C("review_asked", "申请复查", _flag(lambda p: p.intake and p.review_asked)),
+    _C("recheck_asked", "申请复核", _flag(lambda p: p.intake and p.recheck_asked)),
+    _C("repeat", "重复信访", _flag(lambda p: p.registered and p.repeat)),
 )
 COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
+COLUMN_INDEX = {column.key: i for i, column in enumerate(COLUMNS)}
 
-# How a measure is placed in time relative to the "as of" moment.
-ANY, RESOLVED_BEFORE, OPEN_PAST_DUE = "", "resolved", "open_past_due"
 # Where a measure is counted: the cases (roll-up or direct) or another log, always directly.
-CASES, ACTIONS, ENTERPRISE_VISITS, ENTERPRISES_VISITED = (
+CASES, ACTIONS, RESOLUTIONS, ENTERPRISE_VISITS, ENTERPRISES_VISITED = (
     "cases",
     "actions",
+    "resolutions",
     "enterprise_visits",
     "enterprises_visited",
 )
 RESIDENTS_VISITED, CARE_RESIDENTS_VISITED = "residents_visited", "care_residents_visited"
 VERIFICATION_ITEMS, VERIFICATION_DONE = "verification_items", "verification_done"
+# The kinds whose numbers are cases, so a click on one lists them.
+LISTED_KINDS = (CASES, ACTIONS, RESOLUTIONS)
 
 
 @dataclass(frozen=True)
 class Measure:
+    """A number a figure is made of: a column of the cases counted in the period (as of the
+    figure's moment), of one flow's cases when `flow` is set; or, by `kind`, a count of the log's
+    actions (or resolutions) or of registry records."""
+
     key: str
     name: str
     definition: str
     column: str = ""
-    when: str = ANY
-    # On lookups a case and its roll-up row share (case_type__…), so both paths filter alike.
-    dims: Q = field(default_factory=Q)
+    flow: str = ""  # only the cases of this flow
     kind: str = CASES
     action: str = ""  # ACTIONS: the action counted, each time it was taken in the period
 
 
-def when_q(when: str, moment: datetime) -> Q:
-    """The time condition of a measure over raw cases."""
-    if when == RESOLVED_BEFORE:
-        return Q(resolved_at__lt=moment)
-    if when == OPEN_PAST_DUE:
-        return (Q(resolved_at__isnull=True) | Q(resolved_at__gte=moment)) & Q(
-            handle_due_at__lt=moment
-        )
-    return Q()
-
-
-def when_q_days(when: str, day: date) -> Q:
-    """The same condition over roll-up rows, for a moment that is the local midnight of `day`."""
-    if when == RESOLVED_BEFORE:
-        return Q(resolved_day__lt=day)
-    if when == OPEN_PAST_DUE:
-        return (Q(resolved_day__isnull=True) | Q(resolved_day__gte=day)) & Q(due_day__lt=day)
-    return Q()
-
-
-DISPUTE = Q(flow=dispute.FLOW.key)
-HAZARD = Q(flow=hazard.FLOW.key)
-PETITION = Q(flow="petition")
-ENTERPRISE = Q(flow="enterprise")
+DISPUTE, HAZARD, PETITION, ENTERPRISE = dispute.FLOW.key, hazard.FLOW.key, "petition", "enterprise"
 
 _M = Measure
 MEASURES: dict[str, Measure] = {
@@ -192,30 +227,26 @@ MEASURES: dict[str, Measure] = {
             "办结量",
             "受理量中截至统计时刻已办结的(重办件按最后一次办结)",
             "resolved",
-            RESOLVED_BEFORE,
         ),
         _M(
             "on_time",
             "按期办结量",
             "办结量中办结时刻不晚于办理时限(含批准延期)的",
             "on_time",
-            RESOLVED_BEFORE,
         ),
-        _M("late", "超期办结量", "办结量中办结时刻晚于办理时限的", "late", RESOLVED_BEFORE),
+        _M("late", "超期办结量", "办结量中办结时刻晚于办理时限的", "late"),
         _M(
             "open_overdue",
             "超期未办结量",
             "受理量中截至统计时刻未办结且已过办理时限的",
-            "due_set",
-            OPEN_PAST_DUE,
+            "open_overdue",
         ),
-        _M("handled", "计时办结量", "办结量中经过交办、有处置用时的", "handled", RESOLVED_BEFORE),
+        _M("handled", "计时办结量", "办结量中经过交办、有处置用时的", "handled"),
         _M(
             "handling_minutes",
             "处置用时合计(工作分钟)",
             "首次交办至最后一次办结的工作时间之和",
             "handling_minutes",
-            RESOLVED_BEFORE,
         ),
         _M("dispatched", "交办量", "受理量中曾交办给承办单位签收的(按需签收的流程)", "dispatched"),
         _M("claim_timely", "及时签收量", "交办量中每次签收都在签收时限内的", "claim_timely"),
@@ -223,28 +254,45 @@ MEASURES: dict[str, Measure] = {
         _M(
             "reachable",
             "可回访办结量",
-            "办结量中留有电话或账号、能回访到上报人的",
+            "须回访的流程中办结、留有电话或账号(或已回访到)的",
             "reachable",
-            RESOLVED_BEFORE,
+        ),
+        _M("called_back", "回访量", "可回访办结量中已回访评价的", "called_back"),
+        _M("satisfied", "满意件数", "最后一次回访评价为满意的", "satisfied"),
+        _M("basically", "基本满意件数", "最后一次回访评价为基本满意的", "basically"),
+        _M("first_satisfied", "首次满意件数", "第一次回访评价为满意的", "first_satisfied"),
+        _M(
+            "first_basically",
+            "首次基本满意件数",
+            "第一次回访评价为基本满意的",
+            "first_basically",
         ),
         _M(
-            "called_back",
-            "回访量",
-            "可回访办结量中已回访评价的(以最后一次评价为准)",
-            "called_back",
-            RESOLVED_BEFORE,
+            "unsatisfied_reopened",
+            "不满意重办件数",
+            "回访量中曾被评为不满意、因而重办的",
+            "unsatisfied_reopened",
         ),
-        _M("satisfied", "满意件数", "回访评价为满意的", "satisfied", RESOLVED_BEFORE),
-        _M("basically", "基本满意件数", "回访评价为基本满意的", "basically", RESOLVED_BEFORE),
-        _M("reopened", "重办件数", "办结量中至少重办一次的", "reopened", RESOLVED_BEFORE),
+        _M(
+            "wait_minutes",
+            "上报至办结的自然时长合计(分钟)",
+            "上报至(最后一次)办结的自然时间之和",
+            "wait_minutes",
+        ),
+        _M(
+            "resolved_in_period",
+            "当月办结量",
+            "期间内(最后一次)办结的事件,不论何时受理",
+            kind=RESOLUTIONS,
+        ),
+        _M("reopened", "重办件数", "办结量中至少重办一次的", "reopened"),
         _M("on_spot", "网格自办量", "受理量中由网格员就地处置的", "on_spot"),
-        _M("disputes", "纠纷受理量", "矛盾纠纷流程受理调解的纠纷", "intake", dims=DISPUTE),
+        _M("disputes", "纠纷受理量", "矛盾纠纷流程受理调解的纠纷", "intake", flow=DISPUTE),
         _M(
             "disputes_settled",
             "纠纷化解量",
             "纠纷受理量中达成调解协议、且履行回访未发现未履行的",
             "settled",
-            RESOLVED_BEFORE,
             DISPUTE,
         ),
         _M(
@@ -252,23 +300,21 @@ MEASURES: dict[str, Measure] = {
             "发现隐患数",
             "安全隐患流程中经核实定级的隐患(按核实时刻)",
             "intake",
-            dims=HAZARD,
+            flow=HAZARD,
         ),
         _M(
             "hazards_rectified",
             "整改销号隐患数",
             "发现隐患中已复查合格并销号的",
             "resolved",
-            RESOLVED_BEFORE,
             HAZARD,
         ),
-        _M("major_hazards", "发现重大隐患数", "发现隐患中隐患等级为重大的", "major", dims=HAZARD),
+        _M("major_hazards", "发现重大隐患数", "发现隐患中隐患等级为重大的", "major", flow=HAZARD),
         _M(
             "major_rectified",
             "销号重大隐患数",
             "重大隐患中已复查合格并销号的",
             "major_resolved",
-            RESOLVED_BEFORE,
             HAZARD,
         ),
         _M(
@@ -276,14 +322,13 @@ MEASURES: dict[str, Measure] = {
             "未定级隐患数",
             "发现隐患中没有记录隐患等级的(不计入一般或重大)",
             "ungraded",
-            dims=HAZARD,
+            flow=HAZARD,
         ),
         _M(
             "hazards_overdue",
             "逾期未整改隐患数",
             "发现隐患中截至统计时刻未销号且已过整改期限的",
-            "due_set",
-            OPEN_PAST_DUE,
+            "open_overdue",
             HAZARD,
         ),
         _M(
@@ -298,28 +343,27 @@ MEASURES: dict[str, Measure] = {
             "信访受理量",
             "信访流程中登记的信访事项(不含不予受理)",
             "intake",
-            dims=PETITION,
+            flow=PETITION,
         ),
         _M(
             "petitions_registered",
             "信访登记量",
             "信访流程中登记的信访事项(含其后不予受理的)",
             "registered",
-            dims=PETITION,
+            flow=PETITION,
         ),
         _M(
             "petition_notices_on_time",
             "按期告知量",
             "登记之日起15日内告知受理、不予受理或转送的",
             "notice_on_time",
-            dims=PETITION,
+            flow=PETITION,
         ),
         _M(
             "petitions_resolved",
             "信访办结量",
             "信访受理量中截至统计时刻已出具处理意见书的",
             "resolved",
-            RESOLVED_BEFORE,
             PETITION,
         ),
         _M(
@@ -327,7 +371,6 @@ MEASURES: dict[str, Measure] = {
             "信访按期办结量",
             "信访办结量中在办理期限(含批准延期)内出具处理意见书的",
             "on_time",
-            RESOLVED_BEFORE,
             PETITION,
         ),
         _M(
@@ -335,29 +378,28 @@ MEASURES: dict[str, Measure] = {
             "申请复查量",
             "信访受理量中信访人请求复查的",
             "review_asked",
-            dims=PETITION,
+            flow=PETITION,
         ),
         _M(
             "petitions_rechecked",
             "申请复核量",
             "信访受理量中信访人请求复核的",
             "recheck_asked",
-            dims=PETITION,
+            flow=PETITION,
         ),
         _M(
             "repeat_petitions",
             "重复信访量",
             "信访登记量中与本人已终结信访事项事实和理由相同的",
             "repeat",
-            dims=PETITION,
+            flow=PETITION,
         ),
-        _M("enterprise_appeals", "企业诉求量", "企业诉求流程受理的诉求", "intake", dims=ENTERPRISE),
+        _M("enterprise_appeals", "企业诉求量", "企业诉求流程受理的诉求", "intake", flow=ENTERPRISE),
         _M(
             "enterprise_appeals_resolved",
             "企业诉求办结量",
             "企业诉求量中截至统计时刻已答复企业的",
             "resolved",
-            RESOLVED_BEFORE,
             ENTERPRISE,
         ),
         _M("rejected", "不予受理数", "期间内上报、不予受理的报告(按上报时刻)", "rejected"),
@@ -398,7 +440,9 @@ MEASURES: dict[str, Measure] = {
     ]
 }
 
-COUNT, PERCENT, HOURS, DAYS = "件", "%", "小时", "工作日"
+COUNT, PERCENT, HOURS, DAYS, NATURAL_DAYS = "件", "%", "工作小时", "工作日", "自然日"
+PER_THOUSAND = "件/千件"
+AVERAGE_UNITS = (HOURS, DAYS, NATURAL_DAYS)  # a sum over the cases averaged (denominator)
 
 
 @dataclass(frozen=True)
@@ -412,6 +456,12 @@ class Kpi:
     scale: Decimal = Decimal(1)  # multiply by (100 for a percent)
     definition: str = ""
     divisor: int = 1  # and divide by (60 minutes an hour), kept apart so division is exact
+    # (cases lacking the input the figure rests on, the cases it applies to): when every one of
+    # them lacks it, the figure was not recorded — 未记录, not 0.
+    recorded: tuple[str, str] | None = None
+    # The KPIs every surface shows beside this one, so that one word cannot hide another
+    # reading (满意率 with 首次满意率 and 不满意重办).
+    beside: tuple[str, ...] = ()
 
     @property
     def is_rate(self) -> bool:
@@ -419,7 +469,7 @@ class Kpi:
 
     @property
     def measures(self) -> tuple[str, ...]:
-        return self.numerator + self.denominator
+        return self.numerator + self.denominator + (self.recorded or ())
 
 
 _HUNDRED = Decimal(100)
@@ -460,6 +510,26 @@ KPIS: dict[str, Kpi] = {
             definition="超期办结 + 截至统计时刻超期未办结",
         ),
         _K(
+            "overdue_per_thousand",
+            "每千件超期数",
+            PER_THOUSAND,
+            False,
+            ("late", "open_overdue"),
+            ("intake",),
+            Decimal(1000),
+            "超期数 ÷ 受理量 × 1000:大小不同的社区、网格可以相比",
+        ),
+        _K(
+            "supervised_per_thousand",
+            "每千件督办数",
+            PER_THOUSAND,
+            False,
+            ("supervised",),
+            ("intake",),
+            Decimal(1000),
+            "督办次数 ÷ 受理量 × 1000",
+        ),
+        _K(
             "handling_hours",
             "平均处置时长",
             HOURS,
@@ -469,6 +539,7 @@ KPIS: dict[str, Kpi] = {
             _ONE,
             "首次交办至最后一次办结的平均工作小时数(不计周末、法定节假日,计调休上班日)",
             60,
+            beside=("wait_days",),
         ),
         _K(
             "handling_days",
@@ -519,7 +590,45 @@ KPIS: dict[str, Kpi] = {
             ("satisfied", "basically"),
             ("called_back",),
             _HUNDRED,
-            "(满意 + 基本满意) ÷ 回访量",
+            "(满意 + 基本满意) ÷ 回访量,以每件截至统计时刻的最后一次评价为准",
+            beside=("first_satisfaction_rate", "unsatisfied_reopened"),
+        ),
+        _K(
+            "first_satisfaction_rate",
+            "首次满意率",
+            PERCENT,
+            True,
+            ("first_satisfied", "first_basically"),
+            ("called_back",),
+            _HUNDRED,
+            "第一次回访评价为满意或基本满意的 ÷ 回访量",
+        ),
+        _K(
+            "unsatisfied_reopened",
+            "不满意重办",
+            COUNT,
+            False,
+            ("unsatisfied_reopened",),
+            definition="回访中曾被评为不满意、因而重办的事件数",
+        ),
+        _K(
+            "resolved_in_period",
+            "当月办结",
+            COUNT,
+            True,
+            ("resolved_in_period",),
+            definition="期间内(最后一次)办结的事件数,不论何时受理:趋势图按此计",
+        ),
+        _K(
+            "wait_days",
+            "平均办结用时(自然日)",
+            NATURAL_DAYS,
+            False,
+            ("wait_minutes",),
+            ("resolved",),
+            _ONE,
+            "上报至(最后一次)办结的平均自然日数,居民等待的时长",
+            60 * 24,
         ),
         _K(
             "strict_satisfaction_rate",
@@ -587,7 +696,8 @@ KPIS: dict[str, Kpi] = {
             COUNT,
             None,
             ("major_hazards",),
-            definition="隐患等级为重大的隐患数",
+            definition="隐患等级为重大的隐患数;没有一件记录了等级时为“未记录”",
+            recorded=("ungraded_hazards", "hazards"),
         ),
         _K(
             "major_hazard_rate",
@@ -598,6 +708,7 @@ KPIS: dict[str, Kpi] = {
             ("major_hazards",),
             _HUNDRED,
             "销号重大隐患数 ÷ 发现重大隐患数",
+            recorded=("ungraded_hazards", "hazards"),
         ),
         _K(
             "ungraded_hazards",
@@ -768,3 +879,10 @@ KPIS: dict[str, Kpi] = {
         ),
     ]
 }
+
+_undeclared = sorted(
+    {key for kpi in KPIS.values() for key in kpi.beside if key not in KPIS}
+    | {key for kpi in KPIS.values() for key in kpi.measures if key not in MEASURES}
+)
+if _undeclared:
+    raise ImproperlyConfigured(f"指标引用了未声明的指标或统计量:{'、'.join(_undeclared)}")

@@ -22,16 +22,13 @@ from urllib.parse import urlencode
 import openpyxl
 from django.db.models import Case as SqlCase
 from django.db.models import (
-    Count,
     F,
     IntegerField,
     Q,
     QuerySet,
-    Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from shanzhi import policy
@@ -42,14 +39,12 @@ from shanzhi.spreadsheets import row_safe
 
 from .formatting import figure_value_text
 from .measures import (
-    ACTIONS,
     CASES,
-    COLUMN_BY_KEY,
     KPIS,
+    LISTED_KINDS,
     MEASURES,
     Kpi,
     Measure,
-    when_q,
 )
 from .models import RankingRule, RankingWeight, RankLevel
 from .periods import Period
@@ -191,14 +186,6 @@ def ranked_subjects(*, viewer: Any, level: str, area: Area) -> list[Area] | list
     )
 
 
-def _case_aggregate(measure: Measure, moment: datetime) -> Any:
-    column = COLUMN_BY_KEY[measure.column]
-    condition = column.q & measure.dims & when_q(measure.when, moment)
-    if column.sum_of:
-        return Coalesce(Sum(column.sum_of, filter=condition), 0)
-    return Count("pk", filter=condition)
-
-
 def _grouped_case_values(
     measures: Sequence[Measure],
     *,
@@ -233,7 +220,7 @@ def _area_group(subjects: Sequence[Area]) -> Any:
 
 def counts_cases(kpi: Kpi) -> bool:
     """Whether a KPI's numerator counts cases, and so opens on a case list."""
-    return all(MEASURES[key].kind in (CASES, ACTIONS) for key in kpi.numerator)
+    return all(MEASURES[key].kind in LISTED_KINDS for key in kpi.numerator)
 
 
 def cases_url(kpi: Kpi, period: Period, scope: Scope) -> str:

@@ -8,44 +8,58 @@ Case figures come from the daily roll-up (`source="rollup"`) or straight from th
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from shanzhi import clock, policy
 from shanzhi.accounts.models import Unit
-from shanzhi.areas.models import Area
+from shanzhi.areas.models import Area, Level
+from shanzhi.cases.flows import FLOWS
 from shanzhi.cases.models import Case, CaseAction, CaseCategory, CaseType, Source
 from shanzhi.errors import DomainError
 from shanzhi.registry.models import ItemStatus, TagKind, VerificationItem
 
+from .history import case_state_at, rows_of
 from .measures import (
     ACTIONS,
     CARE_RESIDENTS_VISITED,
     CASES,
     COLUMN_BY_KEY,
+    COLUMN_INDEX,
     ENTERPRISE_VISITS,
     ENTERPRISES_VISITED,
     KPIS,
     MEASURES,
+    RESOLUTIONS,
     VERIFICATION_DONE,
     VERIFICATION_ITEMS,
     Kpi,
     Measure,
-    counted_between,
-    when_q,
-    when_q_days,
 )
-from .models import Baseline, CaseDay
-from .periods import Period, local_midnight
+from .models import Baseline, CaseDelta, NodeMonth, RollupState
+from .periods import Period
+from .rollup import (
+    NODE_LEVELS,
+    ROW_FIELDS,
+    facts_of,
+    month_of,
+    month_start,
+    next_month,
+)
 
 ROLLUP, DIRECT = "rollup", "direct"
+# The steps that resolve a case (办结), in every flow: what 当月办结 counts.
+RESOLVING_ACTIONS = sorted(
+    {t.action for flow in FLOWS.values() for t in flow.transitions if "resolved" in t.marks}
+)
 YEAR_AGO, PREVIOUS = "year_ago", "previous"
 NOT_APPLICABLE = "该指标不按承办单位、事项类型或来源渠道区分"
+UNRECORDED = "期间内的事件都没有记录这一项"
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,11 @@ class Scope:
             condition &= Q(**{f"{prefix}source": self.source})
         return condition
 
+    def without_unit(self) -> "Scope":
+        """The scope but its unit: a case's unit changes over time, and the direct count checks
+        it as of the moment."""
+        return Scope(self.area, None, self.case_type, self.category, self.source)
+
     @property
     def label(self) -> str:
         parts = [self.area.name if self.area else "全部辖区"]
@@ -105,25 +124,114 @@ def _measures(keys: Iterable[str]) -> list[Measure]:
     return [MEASURES[key] for key in dict.fromkeys(keys)]
 
 
-def measure_aggregate(measure: Measure, moment: datetime) -> Any:
-    column = COLUMN_BY_KEY[measure.column]
-    condition = column.q & measure.dims & when_q(measure.when, moment)
-    if column.sum_of:
-        return Coalesce(Sum(column.sum_of, filter=condition), 0)
-    return Count("pk", filter=condition)
-
-
 def case_base(viewer: Any, scope: Scope) -> QuerySet[Case]:
     return Case.objects.filter(visible_q(viewer), scope.q())
 
 
-def _direct(
-    measures: Sequence[Measure], cases: QuerySet[Case], period: Period, moment: datetime
-) -> dict[str, int]:
-    window = counted_between(period.start_at, min(period.end_at, moment))
-    aggregates = {f"m_{m.key}": measure_aggregate(m, moment) for m in measures}
-    values = cases.filter(window).aggregate(**aggregates)
-    return {m.key: int(values[f"m_{m.key}"] or 0) for m in measures}
+def _flow_q(measure: Measure) -> Q:
+    return Q(flow=measure.flow) if measure.flow else Q()
+
+
+def _delta_sum(measure: Measure, extra: Q | None = None) -> Any:
+    condition = _flow_q(measure) & (extra if extra is not None else Q())
+    return Coalesce(Sum(COLUMN_BY_KEY[measure.column].key, filter=condition), 0)
+
+
+def _deltas(viewer: Any, scope: Scope, period: Period, moment: datetime) -> QuerySet[CaseDelta]:
+    """The deltas of the cases counted in the period, before the moment, within the scope."""
+    return CaseDelta.objects.filter(
+        visible_q(viewer),
+        scope.q(),
+        count_day__gte=period.start,
+        count_day__lt=period.end,
+        at__lt=moment,
+    )
+
+
+def _whole_months(period: Period) -> list[date]:
+    """The calendar months that lie wholly inside the period."""
+    months, start = [], month_of(period.start)
+    if start < period.start:
+        start = next_month(start)
+    while next_month(start) <= period.end:
+        months.append(start)
+        start = next_month(start)
+    return months
+
+
+def _rollup_nodes(viewer: Any, scope: Scope) -> list[Area] | None:
+    """The nodes whose monthly totals make up exactly what the viewer may see of the scope; None
+    when that part of the grid is not a union of such nodes (or the scope cuts by more than
+    place), and the deltas must be read instead."""
+    if scope.has_case_dims:
+        return None
+    if policy.is_platform_admin(viewer):
+        nodes = (
+            [scope.area]
+            if scope.area is not None
+            else list(Area.objects.filter(parent__isnull=True))
+        )
+    else:
+        roots = policy.scope_roots(viewer)
+        if scope.area is None:
+            nodes = roots
+        elif any(scope.area.is_within(root) for root in roots):
+            nodes = [scope.area]
+        else:
+            nodes = [root for root in roots if root.is_within(scope.area)]
+    if not nodes or any(node.level not in NODE_LEVELS for node in nodes):
+        return None
+    return nodes
+
+
+def _closed_until(nodes: Sequence[Area]) -> date | None:
+    """The first month not yet added up for every street under (or above) the nodes; None when
+    some street has nothing added up. One query."""
+    condition = Q(pk__in=[])
+    for node in nodes:
+        condition |= Q(path__startswith=node.path) | Q(pk=node.street_id)
+    closed = RollupState.objects.filter(street_id=OuterRef("pk")).values("closed_until")[:1]
+    months = list(
+        Area.objects.filter(condition, level=Level.STREET)
+        .annotate(closed=Subquery(closed))
+        .values_list("closed", flat=True)
+    )
+    if not months or any(month is None for month in months):
+        return None
+    return min(months)
+
+
+def _from_totals(
+    measures: Sequence[Measure],
+    viewer: Any,
+    scope: Scope,
+    nodes: Sequence[Area],
+    period: Period,
+    moment: datetime,
+) -> dict[str, int] | None:
+    """Whole months of the period as of whole months before the moment, from the nodes' totals;
+    the rest from the deltas. None when no month is added up for these nodes yet."""
+    months = _whole_months(period)
+    closed = _closed_until(nodes)
+    if not months or closed is None:
+        return None
+    boundary = min(closed, month_start(moment))
+    totals = NodeMonth.objects.filter(
+        node__in=list(nodes), count_month__in=months, month__lt=boundary
+    ).aggregate(
+        **{
+            f"m_{m.key}": Coalesce(Sum(COLUMN_BY_KEY[m.column].key, filter=_flow_q(m)), 0)
+            for m in measures
+        }
+    )
+    deltas = _deltas(viewer, scope, period, moment)
+    # The deltas cover what the totals do not: the whole months' later changes, and the period's
+    # partial months entirely.
+    rest = deltas.filter(
+        Q(count_month__in=months, month__gte=boundary) | ~Q(count_month__in=months)
+    )
+    found = rest.aggregate(**{f"m_{m.key}": _delta_sum(m) for m in measures})
+    return {m.key: int(totals[f"m_{m.key}"]) + int(found[f"m_{m.key}"]) for m in measures}
 
 
 def measure_values_grouped(
@@ -136,62 +244,61 @@ def measure_values_grouped(
     by: Sequence[str] = (),
     annotations: dict[str, Any] | None = None,
 ) -> dict[tuple[Any, ...], dict[str, int]]:
-    """Case measures per value of the lookups `by` (which a case and its roll-up row share, or
-    names in `annotations`); with no `by`, one group keyed ().
+    """Case measures per value of the lookups `by` (which deltas share with cases: area__path,
+    unit, case_type__category…, or names in `annotations`); with no `by`, one group keyed ().
 
-    Whole days come from the roll-up; when the moment falls inside a day, that day's cases are
-    counted directly (the rows cannot tell before from after within a day). The breakdowns,
-    the rankings and every single figure go through here.
+    Each is the sum of the deltas before `moment` of the cases counted in the period — exact as
+    of any moment. A single figure over a whole node of the area tree reads the months that are
+    over from the nodes' totals. The breakdowns, the rankings and every figure come here.
     """
-    day = timezone.localdate(moment)
-    at_midnight = local_midnight(day) == moment
-    rows = CaseDay.objects.filter(
-        visible_q(viewer),
-        scope.q(),
-        count_day__gte=period.start,
-        count_day__lt=min(period.end, day),
-    )
-    if not at_midnight:
-        rows = rows.exclude(resolved_day=day).exclude(due_day=day)
+    if not by:
+        nodes = _rollup_nodes(viewer, scope)
+        if nodes is not None:
+            values = _from_totals(measures, viewer, scope, nodes, period, moment)
+            if values is not None:
+                return {(): values}
+    rows = _deltas(viewer, scope, period, moment)
+    aggregates = {f"m_{m.key}": _delta_sum(m) for m in measures}
+    if annotations:
+        rows = rows.annotate(**annotations)
     found: dict[tuple[Any, ...], dict[str, int]] = {}
-    summed = {
-        f"m_{m.key}": Coalesce(Sum(m.column, filter=m.dims & when_q_days(m.when, day)), 0)
-        for m in measures
-    }
-    _add_grouped(found, rows, measures, by, annotations, summed)
-    if not at_midnight:
-        start, end = local_midnight(day), local_midnight(day + timedelta(days=1))
-        touched = (
-            counted_between(start, end)
-            | Q(resolved_at__gte=start, resolved_at__lt=end)
-            | Q(handle_due_at__gte=start, handle_due_at__lt=end)
-        )
-        today = case_base(viewer, scope).filter(
-            touched, counted_between(period.start_at, min(period.end_at, moment))
-        )
-        counted = {f"m_{m.key}": measure_aggregate(m, moment) for m in measures}
-        _add_grouped(found, today, measures, by, annotations, counted)
+    results = (
+        list(rows.values(*by).order_by().annotate(**aggregates))
+        if by
+        else [rows.aggregate(**aggregates)]
+    )
+    for row in results:
+        group = found.setdefault(tuple(row[f] for f in by), {m.key: 0 for m in measures})
+        for m in measures:
+            group[m.key] += int(row[f"m_{m.key}"] or 0)
     return found
 
 
-def _add_grouped(
-    into: dict[tuple[Any, ...], dict[str, int]],
-    query: QuerySet[Any],
-    measures: Sequence[Measure],
-    by: Sequence[str],
-    annotations: dict[str, Any] | None,
-    aggregates: dict[str, Any],
-) -> None:
-    if annotations:
-        query = query.annotate(**annotations)
-    if by:
-        results = list(query.values(*by).order_by().annotate(**aggregates))
-    else:
-        results = [query.aggregate(**aggregates)]
-    for row in results:
-        group = into.setdefault(tuple(row[f] for f in by), {m.key: 0 for m in measures})
+def _direct(
+    measures: Sequence[Measure], viewer: Any, scope: Scope, period: Period, moment: datetime
+) -> dict[str, int]:
+    """Each case replayed from its log up to the moment, without the store: what the store must
+    always equal (the tests hold it to)."""
+    values = {m.key: 0 for m in measures}
+    cases = list(case_base(viewer, scope.without_unit()))
+    rows: dict[int, list[Any]] = {case.pk: [] for case in cases}
+    for action in (
+        CaseAction.objects.filter(case_id__in=list(rows), created_at__lt=moment)
+        .order_by("created_at", "id")
+        .values("case_id", *ROW_FIELDS)
+    ):
+        rows[action["case_id"]].append(action)
+    for case in cases:
+        state = case_state_at(facts_of(case), rows_of(rows[case.pk]), moment)
+        key = state.key
+        if key is None or not period.start <= key.count_day < period.end:
+            continue
+        if scope.unit is not None and key.unit_id != scope.unit.pk:
+            continue
         for m in measures:
-            group[m.key] += int(row[f"m_{m.key}"] or 0)
+            if not m.flow or m.flow == key.flow:
+                values[m.key] += state.values[COLUMN_INDEX[m.column]]
+    return values
 
 
 def _rollup(
@@ -214,6 +321,17 @@ def _actions(measure: Measure, scope: Scope, period: Period, moment: datetime) -
     return CaseAction.objects.filter(
         scope.q(prefix="case__", unit_field="to_unit"),
         action=measure.action,
+        created_at__gte=lo,
+        created_at__lt=hi,
+    )
+
+
+def resolution_actions(scope: Scope, period: Period, moment: datetime) -> QuerySet[Any]:
+    """The resolutions of the period before the moment (当月办结 counts their cases once)."""
+    lo, hi = _window(period, moment)
+    return CaseAction.objects.filter(
+        scope.q(prefix="case__", unit_field="to_unit"),
+        action__in=RESOLVING_ACTIONS,
         created_at__gte=lo,
         created_at__lt=hi,
     )
@@ -261,12 +379,20 @@ def measure_values(
         if source == ROLLUP:
             values.update(_rollup(case_measures, viewer, scope, period, as_of))
         else:
-            values.update(_direct(case_measures, case_base(viewer, scope), period, as_of))
+            values.update(_direct(case_measures, viewer, scope, period, as_of))
     for measure in measures:
         if measure.kind == ACTIONS:
             values[measure.key] = (
                 _actions(measure, scope, period, as_of)
                 .filter(visible_q(viewer, "case__area__path"))
+                .count()
+            )
+        elif measure.kind == RESOLUTIONS:
+            values[measure.key] = (
+                resolution_actions(scope, period, as_of)
+                .filter(visible_q(viewer, "case__area__path"))
+                .values("case_id")
+                .distinct()
                 .count()
             )
         elif measure.kind != CASES:
@@ -290,6 +416,7 @@ class Figure:
     denominator: int | None = None
     baseline: Baseline | None = None  # set when the value was entered, not counted
     note: str = ""
+    unrecorded: bool = False  # the input it rests on was recorded for none of its cases
 
     @property
     def baseline_used(self) -> bool:
@@ -318,6 +445,10 @@ def figure_of(
     parts = [values[key] for key in kpi.measures]
     if any(part is None for part in parts):
         return Figure(kpi, scope, period, as_of, None, None, note=NOT_APPLICABLE)
+    if kpi.recorded is not None:
+        missing, total = (values[key] or 0 for key in kpi.recorded)
+        if total and missing == total:
+            return Figure(kpi, scope, period, as_of, None, None, note=UNRECORDED, unrecorded=True)
     numerator = sum(values[key] or 0 for key in kpi.numerator)
     if not kpi.denominator:
         return Figure(kpi, scope, period, as_of, Decimal(numerator) * kpi.scale, numerator)
@@ -483,25 +614,82 @@ def kpi_cases(
     else:
         keys = (key,)
     measures = _measures(keys)
-    lo, hi = _window(period, moment)
     visible = policy.cases_visible_to(viewer).filter(visible_q(viewer))
     condition = Q(pk__in=[])
     for measure in measures:
         if measure.kind == ACTIONS:
             acted = _actions(measure, scope, period, moment)
             condition |= Q(pk__in=acted.values("case_id"))
+        elif measure.kind == RESOLUTIONS:
+            condition |= Q(pk__in=resolution_actions(scope, period, moment).values("case_id"))
         elif measure.kind == CASES:
             column = COLUMN_BY_KEY[measure.column]
-            condition |= (
-                scope.q()
-                & counted_between(lo, hi)
-                & column.q
-                & measure.dims
-                & when_q(measure.when, moment)
+            # A sum (minutes) clicks through to the cases it adds up.
+            counted = COLUMN_BY_KEY[column.cases] if column.cases else column
+            members = (
+                _deltas(viewer, scope, period, moment)
+                .filter(_flow_q(measure))
+                .values("case_id")
+                .order_by()
+                .annotate(v=Sum(counted.key))
+                .filter(v__gt=0)
+                .values("case_id")
             )
+            condition |= Q(pk__in=members)
         else:
             raise DomainError(f"“{measure.name}”统计的不是事件,没有对应的事件列表")
     return visible.filter(condition)
+
+
+@dataclass(frozen=True)
+class Medians:
+    """The middle case's durations, beside the means the KPIs give: working hours from first
+    dispatch to (last) resolution over the cases timed, and calendar days from report to (last)
+    resolution over the cases resolved. None where there is no case to take the middle of."""
+
+    handled: int
+    handling_hours: Decimal | None
+    resolved: int
+    wait_days: Decimal | None
+
+
+def _median(values: list[int]) -> Decimal | None:
+    if not values:
+        return None
+    ordered, middle = sorted(values), len(values) // 2
+    if len(ordered) % 2:
+        return Decimal(ordered[middle])
+    return Decimal(ordered[middle - 1] + ordered[middle]) / 2
+
+
+def duration_medians(
+    *, viewer: Any, scope: Scope | None = None, period: Period, as_of: datetime | None = None
+) -> Medians:
+    """The medians of 处置时长 and of the resident's wait, as of the moment: each case's own
+    durations are the sums of its deltas, so a case resolved again later counts its last time."""
+    scope = scope or Scope()
+    moment = as_of or default_as_of(period)
+    per_case = (
+        _deltas(viewer, scope, period, moment)
+        .values("case_id")
+        .order_by()
+        .annotate(
+            h=Sum("handled"), hm=Sum("handling_minutes"), r=Sum("resolved"), w=Sum("wait_minutes")
+        )
+    )
+    handling, waits = [], []
+    for row in per_case:
+        if row["h"] > 0:
+            handling.append(row["hm"])
+        if row["r"] > 0:
+            waits.append(row["w"])
+    hours, days = _median(handling), _median(waits)
+    return Medians(
+        handled=len(handling),
+        handling_hours=hours / 60 if hours is not None else None,
+        resolved=len(waits),
+        wait_days=days / (60 * 24) if days is not None else None,
+    )
 
 
 def residents_visited_by_tag(

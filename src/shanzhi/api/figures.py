@@ -95,6 +95,9 @@ class FigureOut(Out):
     numerator: int | None
     denominator: int | None
     has_data: bool
+    recorded: bool = Field(
+        description="为 false 时期间内的事件都没有记录这一项:显示“未记录”,不是 0"
+    )
     note: str
     year_on_year: ChangeOut
     period_on_period: ChangeOut
@@ -270,6 +273,7 @@ def _figure_out(user: User, figure: Figure) -> dict[str, Any]:
         "numerator": figure.numerator,
         "denominator": figure.denominator,
         "has_data": figure.has_data,
+        "recorded": not figure.unrecorded,
         "note": figure.note,
         "cases_url": cases_url(figure.kpi, figure.period, figure.scope) or None,
     } | {name: _change(change) for name, change in compare.items()}

@@ -13,7 +13,7 @@ import io
 import random
 import re
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -26,13 +26,14 @@ from PIL import Image
 
 from shanzhi import clock
 from shanzhi.accounts.models import Role, RoleGrant, Unit, UnitKind, User
+from shanzhi.analytics.periods import Period
 from shanzhi.analytics.rollup import rollup_deferred
+from shanzhi.analytics.selectors import Figure, Scope, figures_compute
 from shanzhi.areas.models import Area, Level
 from shanzhi.cases import services
-from shanzhi.cases.flows import GENERAL, flow_for_type, running_q, states_of
+from shanzhi.cases.flows import GENERAL, flow_for_type, states_of
 from shanzhi.cases.models import (
     Case,
-    CaseAction,
     CaseType,
     Priority,
     Satisfaction,
@@ -41,6 +42,7 @@ from shanzhi.cases.models import (
 )
 from shanzhi.errors import DomainError
 from shanzhi.registry.models import Enterprise
+from shanzhi.reports.compose import operator
 from shanzhi.workdays.calendar import WorkCalendar, workday_end
 
 from .flow_stories import STORIES
@@ -439,30 +441,31 @@ UNREACHABLE_REASONS = (
 )
 
 
+# The figures the command's summary prints: the dashboard's and the report's own.
+SUMMARY_KPIS = (
+    "intake",
+    "on_spot_rate",
+    "callback_rate",
+    "satisfaction_rate",
+    "first_satisfaction_rate",
+    "strict_satisfaction_rate",
+    "unsatisfied_reopened",
+    "overdue",
+    "supervised",
+    "reopen_rate",
+)
+
+
 @dataclass
 class CaseYearReport:
-    """What the replayed year produced, for the command's summary."""
+    """What the replayed year produced, for the command's summary: the cases made, by state,
+    and the year's figures as every surface computes them."""
 
     year: int
     cases: int
     by_state: dict[str, int]
-    on_spot: int
-    callbacks: int
-    satisfied: int
-    basically: int
-    overdue: int
-    supervised: int
-    reopened: int
+    figures: dict[str, Figure]
     seconds: float
-
-    @property
-    def satisfaction_rate(self) -> float:
-        """(满意 + 基本满意) ÷ callbacks, in percent, counting every callback, as the figures do."""
-        return 100 * (self.satisfied + self.basically) / self.callbacks if self.callbacks else 0.0
-
-    @property
-    def strict_satisfaction_rate(self) -> float:
-        return 100 * self.satisfied / self.callbacks if self.callbacks else 0.0
 
 
 @dataclass(frozen=True)
@@ -1162,33 +1165,19 @@ def demo_cases(
 
 
 def case_year_report(*, street: Area, year: int, seconds: float = 0.0) -> CaseYearReport:
-    """The figures of a street's cases reported in `year`, as the demo command prints them."""
+    """The street's cases reported in `year` by state, and its figures for the year."""
     tz = timezone.get_default_timezone()
     start, end = datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
-    moment = min(end, timezone.now())
     cases = Case.objects.filter(street=street, reported_at__gte=start, reported_at__lt=end)
     by_state = dict(cases.values_list("state").annotate(n=Count("id")).order_by())
-    actions = CaseAction.objects.filter(case__in=cases)
-    verdicts = Counter(
-        actions.filter(action="callback").values_list("data__satisfaction", flat=True)
-    )
-    late = set(
-        actions.filter(action="resolve", data__on_time=False).values_list("case_id", flat=True)
-    )
-    still_open = set(
-        cases.filter(running_q(), handle_due_at__lte=moment).values_list("id", flat=True)
+    figures = figures_compute(
+        viewer=operator(), kpis=SUMMARY_KPIS, scope=Scope(area=street), period=Period.year(year)
     )
     return CaseYearReport(
         year=year,
         cases=sum(by_state.values()),
         by_state={state.value: by_state.get(state.value, 0) for state in State},
-        on_spot=cases.filter(on_spot=True).count(),
-        callbacks=sum(verdicts.values()),
-        satisfied=verdicts[Satisfaction.SATISFIED],
-        basically=verdicts[Satisfaction.BASICALLY],
-        overdue=len(late | still_open),
-        supervised=cases.filter(supervise_count__gt=0).count(),
-        reopened=cases.filter(reopen_count__gt=0).count(),
+        figures=figures,
         seconds=seconds,
     )
 

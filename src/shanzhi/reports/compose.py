@@ -20,7 +20,7 @@ from django.utils import timezone
 from shanzhi import policy
 from shanzhi.accounts.models import User
 from shanzhi.analytics.formatting import amount_text, change_text, figure_value_text
-from shanzhi.analytics.measures import ACTIONS, CASES, MEASURES
+from shanzhi.analytics.measures import COUNT, KPIS, LISTED_KINDS, MEASURES
 from shanzhi.analytics.periods import HALF, QUARTER, YEAR, Period, period_parse
 from shanzhi.analytics.selectors import (
     PREVIOUS,
@@ -28,6 +28,7 @@ from shanzhi.analytics.selectors import (
     Figure,
     Scope,
     default_as_of,
+    duration_medians,
     figures_compute,
     kpi_compare,
     residents_visited_by_tag,
@@ -44,15 +45,17 @@ CHILD_LEVELS = {
     Level.COMMUNITY: (Level.GRID, Level.DEDICATED_GRID),
 }
 NUMERALS = "一二三四五六七八九十"
+# The columns of the tables by category and by area: these KPIs, each followed by those
+# declared beside it (满意率 by 首次满意率 and 不满意重办).
+_GROUP_MAIN = ("intake", "resolved", "resolution_rate", "on_time_rate", "satisfaction_rate")
 GROUP_KPIS = (
-    "intake",
-    "resolved",
-    "resolution_rate",
-    "on_time_rate",
-    "satisfaction_rate",
+    *dict.fromkeys(key for main in _GROUP_MAIN for key in (main, *KPIS[main].beside)),
     "overdue",
 )
-GROUP_HEADER = ("受理量(件)", "办结量(件)", "办结率", "按期办结率", "满意率", "超期数(件)")
+GROUP_HEADER = tuple(
+    f"{KPIS[key].name}({KPIS[key].unit})" if KPIS[key].unit == COUNT else KPIS[key].name
+    for key in GROUP_KPIS
+)
 TOP = 3
 
 
@@ -171,7 +174,7 @@ def report_period(text: str) -> Period:
 
 
 def _counts_cases(figure: Figure) -> bool:
-    return all(MEASURES[key].kind in (CASES, ACTIONS) for key in figure.kpi.measures)
+    return all(MEASURES[key].kind in LISTED_KINDS for key in figure.kpi.measures)
 
 
 def case_list_href(figure: Figure, part: str = "numerator") -> str:
@@ -197,14 +200,16 @@ def value(figure: Figure) -> Span:
     elif kpi.denominator and figure.denominator is not None:
         # An average (处置时长) clicks through to the cases it is the average of.
         part, title = "denominator", f"{figure.denominator}件的平均"
-    return Span(figure_value_text(figure), case_list_href(figure, part), title, figure=True)
+    return Span(
+        figure_value_text(figure, exact=True), case_list_href(figure, part), title, figure=True
+    )
 
 
 def count(figure: Figure, unit: str = "件", part: str = "numerator") -> Span:
     """A count the figure holds — its numerator or denominator — in the report's own unit
     (处, 家, 次, 人), linked to those cases."""
     number = figure.denominator if part == "denominator" else figure.numerator
-    return Span(amount_text(number, unit), case_list_href(figure, part), figure=True)
+    return Span(amount_text(number, unit, exact=True), case_list_href(figure, part), figure=True)
 
 
 def plain_count(figure: Figure, part: str = "numerator") -> Span:
@@ -302,15 +307,10 @@ class _Group:
 
 def _group_row(group: _Group) -> tuple[Span, ...]:
     f = group.figures
-    return (
-        Span(group.name),
-        plain_count(f["intake"]),
-        plain_count(f["resolved"]),
-        value(f["resolution_rate"]),
-        value(f["on_time_rate"]),
-        value(f["satisfaction_rate"]),
-        plain_count(f["overdue"]),
-    )
+    cells = [
+        plain_count(f[key]) if KPIS[key].unit == COUNT else value(f[key]) for key in GROUP_KPIS
+    ]
+    return (Span(group.name), *cells)
 
 
 def _rated(groups: Sequence[_Group], kpi: str) -> list[_Group]:
@@ -339,8 +339,11 @@ def _overview(ctx: _Context) -> Section:
             "overdue",
             "handling_hours",
             "handling_days",
+            "wait_days",
             "callback_rate",
             "satisfaction_rate",
+            "first_satisfaction_rate",
+            "unsatisfied_reopened",
             "supervised",
             "merged",
             "rejected",
@@ -355,13 +358,25 @@ def _overview(ctx: _Context) -> Section:
     if _has(t["on_time_rate"]):
         w(",按期办结率", value(t["on_time_rate"]))
     w(";超期", value(t["overdue"]))
-    if _has(t["handling_hours"]):
-        w(",平均处置时长", value(t["handling_hours"]), "(合", value(t["handling_days"]), ")")
     w("。")
+    if _has(t["handling_hours"]):
+        medians = duration_medians(
+            viewer=ctx.viewer, scope=ctx.scope(), period=ctx.period, as_of=ctx.as_of
+        )
+        w("平均处置时长", value(t["handling_hours"]), "(合", value(t["handling_days"]), ")")
+        w(",中位数", _amount(medians.handling_hours, t["handling_hours"].kpi.unit))
+        if _has(t["wait_days"]):
+            w(";从上报到办结,群众平均等待", value(t["wait_days"]))
+            w(",中位数", _amount(medians.wait_days, t["wait_days"].kpi.unit))
+        w("。")
     if _has(t["callback_rate"]):
         w("回访", count(t["callback_rate"]), ",回访率", value(t["callback_rate"]))
         if _has(t["satisfaction_rate"]):
-            w(",满意率", value(t["satisfaction_rate"]), _comma(ctx.compare("satisfaction_rate")))
+            w(",满意率", value(t["satisfaction_rate"]), "(以每件最后一次评价计)")
+            w(_comma(ctx.compare("satisfaction_rate")))
+            w(",首次回访满意率", value(t["first_satisfaction_rate"]))
+            if t["unsatisfied_reopened"].numerator:
+                w(",首次评价不满意、重新办理", count(t["unsatisfied_reopened"]))
         w("。")
     extras = [
         (label, span)
@@ -381,6 +396,11 @@ def _overview(ctx: _Context) -> Section:
     return Section("总体情况", tuple(blocks))
 
 
+def _amount(number: Decimal | None, unit: str) -> Span:
+    """A statistic that is not a KPI (a median), written like one, with no case list."""
+    return Span(amount_text(number, unit, fixed=True), figure=True)
+
+
 def _months(period: Period) -> list[Period]:
     months, day = [], period.start
     while day < period.end:
@@ -394,19 +414,20 @@ def _trend(ctx: _Context) -> Chart:
     for month in _months(ctx.period):
         figures = figures_compute(
             viewer=ctx.viewer,
-            kpis=["intake", "resolved"],
+            kpis=["intake", "resolved_in_period"],
             scope=ctx.scope(),
             period=month,
             as_of=month.as_of(ctx.as_of),
         )
         labels.append(str(month.start.month))
         intake.append(figures["intake"].numerator or 0)
-        resolved.append(figures["resolved"].numerator or 0)
+        resolved.append(figures["resolved_in_period"].numerator or 0)
     return Chart(
         "trend",
-        "各月受理量与办结量",
+        "各月受理量与当月办结量",
         tuple(labels),
-        (("受理量", tuple(intake)), ("办结量", tuple(resolved))),
+        (("受理量", tuple(intake)), ("当月办结", tuple(resolved))),
+        note="当月办结:当月办结的事件,不论何时受理",
     )
 
 
@@ -534,10 +555,13 @@ def _hazards(ctx: _Context) -> Section:
         w(f"{ctx.whole}未发现安全隐患。")
         return Section("安全隐患排查整改", (w.paragraph(),))
     w(f"{ctx.whole}排查发现安全隐患", count(f["hazards"], "处"), _comma(ctx.compare("hazards")))
-    if f["major_hazards"].numerator:
-        w(",其中重大隐患", count(f["major_hazards"], "处"))
-    if f["ungraded_hazards"].numerator:
-        w(",未定级", count(f["ungraded_hazards"], "处"))
+    if f["major_hazards"].unrecorded:
+        w(",均未记录隐患等级,重大隐患数未记录")
+    else:
+        if f["major_hazards"].numerator:
+            w(",其中重大隐患", count(f["major_hazards"], "处"))
+        if f["ungraded_hazards"].numerator:
+            w(",未记录等级(未定级)", count(f["ungraded_hazards"], "处"))
     w(";已复查销号", count(f["hazard_rate"], "处"), ",整改率", value(f["hazard_rate"]))
     if _has(f["major_hazard_rate"]):
         w(",其中重大隐患销号", count(f["major_hazard_rate"], "处"))
@@ -587,7 +611,7 @@ def _petitions(ctx: _Context) -> Section:
         w(f"{ctx.whole}未受理信访件。")
     if d["disputes"].numerator:
         w("受理矛盾纠纷调解", value(d["disputes"]), _comma(ctx.compare("disputes")))
-        w(",达成调解协议、成功化解", count(d["dispute_rate"]))
+        w(",达成调解协议且履行回访未发现未履行的", count(d["dispute_rate"]))
         w(",化解率", value(d["dispute_rate"]), "。")
     else:
         w("未受理矛盾纠纷。")
@@ -595,9 +619,10 @@ def _petitions(ctx: _Context) -> Section:
 
 
 def _enterprises(ctx: _Context) -> Section:
-    visits = ctx.figures(["enterprises_visited", "enterprise_visits"])
-    scope = ctx.scope(source=Source.ENTERPRISE)
-    appeals = ctx.figures(["intake", "resolution_rate"], scope)
+    visits = ctx.figures(
+        ["enterprises_visited", "enterprise_visits", "enterprise_appeals", "enterprise_appeal_rate"]
+    )
+    channel = ctx.figures(["intake", "resolution_rate"], ctx.scope(source=Source.ENTERPRISE))
     w = _Writer()
     w(
         "走访企业",
@@ -605,9 +630,15 @@ def _enterprises(ctx: _Context) -> Section:
         count(visits["enterprise_visits"], "次"),
         _comma(ctx.compare("enterprise_visits")),
     )
-    if appeals["intake"].numerator:
-        w(";受理企业诉求", value(appeals["intake"]))
-        w(",办结", count(appeals["resolution_rate"]), ",办结率", value(appeals["resolution_rate"]))
+    if visits["enterprise_appeals"].numerator:
+        # By matter (the 企业诉求 category's flow, as in 表1), then by channel: two numbers
+        # that must never pass for one.
+        w(";受理企业诉求类事项", value(visits["enterprise_appeals"]))
+        w(",已答复企业", count(visits["enterprise_appeal_rate"]))
+        w(",办结率", value(visits["enterprise_appeal_rate"]))
+    if channel["intake"].numerator:
+        w(";按来源渠道,经", Source.ENTERPRISE.label, "渠道受理各类事件", value(channel["intake"]))
+        w(",办结率", value(channel["resolution_rate"]))
     w("。")
     return Section("企业服务", (w.paragraph(),))
 

@@ -34,12 +34,13 @@ from shanzhi.analytics.breakdowns import (
     figure_name,
     trend_grain,
 )
-from shanzhi.analytics.measures import KPIS
+from shanzhi.analytics.measures import AVERAGE_UNITS, KPIS
 from shanzhi.analytics.periods import DAY, MONTH, WEEK, Period, PeriodError, period_parse
 from shanzhi.analytics.selectors import (
     Scope,
     default_as_of,
     default_year,
+    duration_medians,
     figures_compute,
     measure_values,
 )
@@ -184,11 +185,53 @@ def headline_cards(viewer: Any, choice: Choice) -> list[dict[str, Any]]:
     return figure_cards(viewer, choice, HEADLINE)
 
 
+def _main_part(key: str) -> str:
+    # A rate clicks through to what it counts; an average to the cases averaged over.
+    return "denominator" if KPIS[key].unit in AVERAGE_UNITS else "numerator"
+
+
+def _beside(viewer: Any, choice: Choice, key: str, figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the card shows under its value: the KPIs declared beside it, and for a duration
+    the median beside the mean."""
+    items = [
+        {
+            "name": KPIS[other].name,
+            "value": formatting.figure_value_text(figures[other]),
+            "url": cases_url(other, choice.period, choice.scope, _main_part(other)),
+        }
+        for other in KPIS[key].beside
+    ]
+    if key == "handling_hours":
+        medians = duration_medians(viewer=viewer, scope=choice.scope, period=choice.period)
+        unit = KPIS[key].unit
+        items.insert(
+            0,
+            {
+                "name": "中位数",
+                "value": formatting.amount_text(medians.handling_hours, unit, fixed=True),
+                "url": "",
+            },
+        )
+        items.append(
+            {
+                "name": "上报至办结中位数",
+                "value": formatting.amount_text(
+                    medians.wait_days, KPIS["wait_days"].unit, fixed=True
+                ),
+                "url": "",
+            }
+        )
+    return items
+
+
 def figure_cards(viewer: Any, choice: Choice, keys: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Each figure with its 同比, its parts and the links to the cases it counts."""
-    figures = figures_compute(viewer=viewer, kpis=keys, scope=choice.scope, period=choice.period)
+    """Each figure with its 同比, its parts, what is shown beside it and the links to the cases
+    it counts."""
+    wanted = tuple(dict.fromkeys([*keys, *(b for key in keys for b in KPIS[key].beside)]))
+    figures = figures_compute(viewer=viewer, kpis=wanted, scope=choice.scope, period=choice.period)
+    shown = {key: figures[key] for key in keys}
     changes = changes_compute(
-        viewer=viewer, current=figures, scope=choice.scope, period=choice.period
+        viewer=viewer, current=shown, scope=choice.scope, period=choice.period
     )
     cards = []
     for key in keys:
@@ -199,7 +242,7 @@ def figure_cards(viewer: Any, choice: Choice, keys: tuple[str, ...]) -> list[dic
                 ("numerator", figure.numerator),
                 ("denominator", figure.denominator),
             ):
-                if key == "handling_hours" and part == "numerator":
+                if kpi.unit in AVERAGE_UNITS and part == "numerator":
                     continue  # a sum of minutes; its cases are the denominator's
                 parts.append(
                     {
@@ -209,16 +252,15 @@ def figure_cards(viewer: Any, choice: Choice, keys: tuple[str, ...]) -> list[dic
                         "url": cases_url(key, choice.period, choice.scope, part),
                     }
                 )
-        # A rate clicks through to what it counts; an average to the cases averaged over.
-        main = "denominator" if key == "handling_hours" else "numerator"
         cards.append(
             {
                 "key": key,
                 "name": kpi.name,
                 "value": formatting.figure_value_text(figure),
-                "url": cases_url(key, choice.period, choice.scope, main),
+                "url": cases_url(key, choice.period, choice.scope, _main_part(key)),
                 "change": formatting.change_text(changes[key]),
                 "parts": parts,
+                "beside": _beside(viewer, choice, key, figures),
                 "definition": kpi.definition,
             }
         )
@@ -272,31 +314,37 @@ def _short_label(period: Period, grain: str) -> str:
     return f"{s.month}/{s.day}"
 
 
+TREND = ("intake", "resolved_in_period")
+GRAIN_NAMES = {DAY: "日", WEEK: "周", MONTH: "月"}
+
+
 def chart_trend(viewer: Any, choice: Choice) -> dict[str, Any]:
+    """Cases accepted and cases resolved in each month (week, day), the latter whenever they
+    were accepted: what a leader reading a trend expects, and the chart says so."""
     grain = trend_grain(choice.period)
-    rows = breakdown_by_time(
-        viewer=viewer, kpis=["intake", "resolved"], scope=choice.scope, period=choice.period
-    )
-    series = []
-    for key in ("intake", "resolved"):
-        series.append(
-            {
-                "key": key,
-                "name": KPIS[key].name,
-                "data": [
-                    {
-                        "name": row.label,
-                        "value": row.figures[key].numerator,
-                        "url": cases_url(key, row.period, row.scope),
-                    }
-                    for row in rows
-                ],
-            }
-        )
+    rows = breakdown_by_time(viewer=viewer, kpis=TREND, scope=choice.scope, period=choice.period)
+    bucket = GRAIN_NAMES.get(grain, "期")
+    names = {"intake": f"当{bucket}受理", "resolved_in_period": f"当{bucket}办结"}
+    series = [
+        {
+            "key": key,
+            "name": names[key],
+            "data": [
+                {
+                    "name": row.label,
+                    "value": row.figures[key].numerator,
+                    "url": cases_url(key, row.period, row.scope),
+                }
+                for row in rows
+            ],
+        }
+        for key in TREND
+    ]
     return {
-        "grain": {DAY: "日", MONTH: "月"}.get(grain, grain),
+        "grain": bucket,
         "labels": [_short_label(row.period, grain) for row in rows],
         "series": series,
+        "note": f"当{bucket}办结:该{bucket}内办结的事件,不论何时受理",
     }
 
 
@@ -402,7 +450,7 @@ CHARTS: dict[str, Callable[[Any, Choice], dict[str, Any]]] = {
     "satisfaction": chart_satisfaction,
 }
 CHART_TITLES = {
-    "trend": "受理与办结趋势",
+    "trend": "受理与当月办结趋势",
     "categories": "事项类别",
     "areas": "各辖区受理量(颜色:办结率)",
     "deadline": "办理时限",

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from shanzhi.accounts.models import Role, RoleGrant, Unit
+from shanzhi.analytics.formatting import figure_value_text
 from shanzhi.areas.models import Area
 from shanzhi.areas.selectors import area_level_counts
 from shanzhi.cases.flows import state_choices
@@ -157,11 +158,17 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(f"按状态:{states}")
+        f = report.figures
         self.stdout.write(
-            f"网格就地处置 {report.on_spot} 件;回访 {report.callbacks} 次,"
-            f"满意率 {report.satisfaction_rate:.2f}%"
-            f"(满意率(严格){report.strict_satisfaction_rate:.2f}%);"
-            f"超期 {report.overdue} 件,督办 {report.supervised} 件,重办 {report.reopened} 件"
+            f"网格自办率 {figure_value_text(f['on_spot_rate'])};"
+            f"回访 {f['callback_rate'].numerator} 件,"
+            f"回访率 {figure_value_text(f['callback_rate'])};"
+            f"满意率 {figure_value_text(f['satisfaction_rate'])}"
+            f"(首次满意率 {figure_value_text(f['first_satisfaction_rate'])},"
+            f"满意率(严格){figure_value_text(f['strict_satisfaction_rate'])}),"
+            f"不满意重办 {figure_value_text(f['unsatisfied_reopened'])};"
+            f"超期 {figure_value_text(f['overdue'])},督办 {figure_value_text(f['supervised'])},"
+            f"重办 {f['reopen_rate'].numerator} 件"
         )
 
     def _spec(self, options: dict[str, Any]) -> StreetSpec:

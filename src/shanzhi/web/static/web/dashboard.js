@@ -117,6 +117,8 @@
         chart.setOption(BUILD[kind](data));
         chart.on("click", go);
         charts.push(chart);
+        var note = document.querySelector("[data-testid='chart-note-" + kind + "']");
+        if (note && data.note) { note.textContent = data.note; }
         el.setAttribute("data-ready", "true");
       })
       .catch(function () { el.innerHTML = "<p class='error'>图表加载失败,请刷新重试</p>"; });
