@@ -276,6 +276,10 @@ def trend_periods(period: Period, grain: str) -> list[Period]:
     return buckets
 
 
+# PostgreSQL refuses a select list of over 1,664 entries: a year by day of every measure has more.
+SELECT_LIMIT = 1500
+
+
 def breakdown_by_time(
     *,
     viewer: Any,
@@ -308,7 +312,8 @@ def breakdown_by_time(
             count_day__lt=over[-1].end,
             at__lt=over[-1].end_at,
         )
-        # One aggregate per bucket and measure, each with the bucket's own "as of" moment.
+        # One aggregate per bucket and measure, each with the bucket's own "as of" moment, in
+        # as few queries as PostgreSQL's limit on a select list allows.
         aggregates = {
             f"b{i}_{m.key}": Coalesce(
                 Sum(
@@ -321,7 +326,11 @@ def breakdown_by_time(
             for i, b in enumerate(over)
             for m in measures
         }
-        found = rows.aggregate(**aggregates) if aggregates else {}
+        names = list(aggregates)
+        found: dict[str, Any] = {}
+        for first in range(0, len(names), SELECT_LIMIT):
+            chunk = names[first : first + SELECT_LIMIT]
+            found |= rows.aggregate(**{name: aggregates[name] for name in chunk})
         if resolutions:
             # The cases resolved in each bucket, whenever accepted: one count per bucket.
             span = Period(over[0].start, over[-1].end, RANGE)
