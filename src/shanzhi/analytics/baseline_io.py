@@ -19,7 +19,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from shanzhi import policy
 from shanzhi.accounts.models import User
-from shanzhi.cases.models import Source
+from shanzhi.cases.models import CaseCategory, CaseType, Source
 from shanzhi.errors import DomainError
 from shanzhi.registry.imports import ImportResult, RowError
 
@@ -39,6 +39,8 @@ COLUMNS: tuple[tuple[str, str, bool, str, str | int], ...] = (
     ("value", "数值", True, "百分比指标填百分数本身,如 99.2 表示 99.20%", 2322),
     ("note", "来源说明", True, "数据出自哪里,如“2024年工作总结”", "2024年工作总结"),
     ("source", "来源渠道", False, "为空表示全部渠道;也可填写某一渠道,如 12345热线", ""),
+    ("category", "事项类别", False, "为空表示全部类别;也可填写一个大类(含其小类),如 信访", ""),
+    ("case_type", "事项", False, "为空表示全部事项;也可填写事项清单中的编码或名称", ""),
 )
 HEADERS = {key: header for key, header, *_ in COLUMNS}
 _KPI_BY_NAME = {kpi.name: kpi.key for kpi in KPIS.values()} | {key: key for key in KPIS}
@@ -51,9 +53,34 @@ def baseline_list(viewer: Any) -> QuerySet[Baseline]:
     """The entered figures of the viewer's part of the grid, newest periods first."""
     return (
         Baseline.objects.filter(area__in=policy.areas_visible_to(viewer))
-        .select_related("area", "entered_by")
-        .order_by("-period_start", "area__path", "key", "source")
+        .select_related("area", "entered_by", "category__parent", "case_type")
+        .order_by("-period_start", "area__path", "key", "source", "category", "case_type")
     )
+
+
+def baseline_matter_text(baseline: Baseline | BaselineHistory) -> str:
+    """Which matters an entered figure is for, as the pages write it: 全部事项, 信访类, 事项名."""
+    if baseline.category is not None:
+        return f"{baseline.category}类"
+    if baseline.case_type is not None:
+        return baseline.case_type.name
+    return "全部事项"
+
+
+def _matter_lookup(
+    street_ids: set[int],
+) -> tuple[dict[tuple[int, str], CaseCategory], dict[tuple[int, str], CaseType]]:
+    """Categories and case types of the streets a file is about, by how a row may spell them."""
+    categories: dict[tuple[int, str], CaseCategory] = {}
+    for category in CaseCategory.objects.filter(street_id__in=street_ids).select_related("parent"):
+        categories.setdefault((category.street_id, str(category)), category)
+        if category.parent_id is None:
+            categories.setdefault((category.street_id, category.name), category)
+    types: dict[tuple[int, str], CaseType] = {}
+    for case_type in CaseType.objects.filter(street_id__in=street_ids):
+        types[(case_type.street_id, case_type.code)] = case_type
+        types.setdefault((case_type.street_id, case_type.name), case_type)
+    return categories, types
 
 
 def baseline_history(viewer: Any) -> QuerySet[BaselineHistory]:
@@ -118,6 +145,8 @@ def _row_error(number: int, message: str) -> RowError:
     for key, words in (
         ("note", ("来源说明", "数据来源")),
         ("source", ("来源渠道",)),
+        ("category", ("类别或事项之一", "类别", "不按事项统计")),
+        ("case_type", ("事项",)),
         ("period", ("期间", "日期", "月份")),
         ("area", ("辖区",)),
         ("kpi", ("没有名为",)),
@@ -140,6 +169,8 @@ def baseline_import(*, actor: User, source: str | IO[bytes]) -> ImportResult:
         a.code: a
         for a in policy.areas_visible_to(actor).filter(code__in={r["area"] for _, r in rows})
     }
+    street_ids = {a.street_id for a in areas.values() if a.street_id is not None}
+    categories, types = _matter_lookup(street_ids)
     with transaction.atomic():
         for number, row in rows:
             problems = []
@@ -165,6 +196,20 @@ def baseline_import(*, actor: User, source: str | IO[bytes]) -> ImportResult:
             except DomainError as exc:
                 problems.append(RowError(number, HEADERS["period"], exc.message))
                 period = None
+            category = case_type = None
+            if area is not None and area.street_id is not None:
+                if row["category"]:
+                    category = categories.get((area.street_id, row["category"]))
+                    if category is None:
+                        problems.append(
+                            RowError(number, HEADERS["category"], "该街道的事项清单中没有这个类别")
+                        )
+                if row["case_type"]:
+                    case_type = types.get((area.street_id, row["case_type"]))
+                    if case_type is None:
+                        problems.append(
+                            RowError(number, HEADERS["case_type"], "该街道的事项清单中没有这个事项")
+                        )
             if problems or area is None or kpi is None or period is None or channel is None:
                 errors.extend(problems)
                 continue
@@ -178,6 +223,8 @@ def baseline_import(*, actor: User, source: str | IO[bytes]) -> ImportResult:
                         value=row["value"],
                         note=row["note"],
                         source=channel,
+                        category=category,
+                        case_type=case_type,
                     )
             except DomainError as exc:
                 errors.append(_row_error(number, exc.message))

@@ -41,6 +41,7 @@ from .selectors import (
     Figure,
     Scope,
     baseline_area,
+    baseline_matter,
     default_as_of,
     figure_of,
     figures_compute,
@@ -390,17 +391,14 @@ def changes_compute(
     )
     baselines: dict[str, Baseline] = {}
     area = baseline_area(viewer, scope)
-    if (
-        not (scope.unit or scope.case_type or scope.category)
-        and area is not None
-        and policy.can_view_area(viewer, area)
-    ):
+    matter = baseline_matter(scope)
+    if matter is not None and area is not None and policy.can_view_area(viewer, area):
         for entered in Baseline.objects.filter(
             area=area,
             key__in=list(current),
-            source=scope.source,
             period_start=earlier_period.start,
             period_end=earlier_period.end,
+            **matter,
         ):
             baselines.setdefault(entered.key, entered)
     changes = {}
@@ -423,6 +421,56 @@ def changes_compute(
             ratio = (figure.value - before.value) * 100 / before.value
         changes[key] = Change(YEAR_AGO, figure, before, ratio)
     return changes
+
+
+@dataclass(frozen=True)
+class MatterChange:
+    """同比 of one category or case type whose year-ago figure was entered (录入数)."""
+
+    name: str  # "社会治安类", "消防通道堵塞占用"
+    change: Change
+
+
+def changes_by_matter(
+    *, viewer: Any, scope: Scope | None = None, period: Period
+) -> list[MatterChange]:
+    """同比 for every category and case type that a figure was entered for, for the year before
+    `period`, at `scope`'s place and channel: so an office that kept its books by matter (信访,
+    火警) sees its 同比 by matter too. Categories first, each in the order entered."""
+    scope = scope or Scope()
+    area = baseline_area(viewer, scope)
+    if scope.unit or scope.case_type or scope.category or area is None:
+        return []
+    if not policy.can_view_area(viewer, area):
+        return []
+    earlier = period.year_ago()
+    entered = (
+        Baseline.objects.filter(
+            area=area,
+            source=scope.source,
+            period_start=earlier.start,
+            period_end=earlier.end,
+        )
+        .filter(Q(category__isnull=False) | Q(case_type__isnull=False))
+        .select_related("category__parent", "case_type")
+        .order_by("case_type", "pk")
+    )
+    found = []
+    for baseline in entered:
+        matter = replace(scope, area=area, category=baseline.category, case_type=baseline.case_type)
+        current = figures_compute(
+            viewer=viewer, kpis=[baseline.key], scope=matter, period=period, as_of=as_of
+        )
+        change = changes_compute(viewer=viewer, current=current, scope=matter, period=period)
+        name = (
+            f"{baseline.category}类"
+            if baseline.category is not None
+            else baseline.case_type.name
+            if baseline.case_type is not None
+            else ""
+        )
+        found.append(MatterChange(name, change[baseline.key]))
+    return found
 
 
 # Numbers made of two measures (a difference), with the cases behind them --------------------

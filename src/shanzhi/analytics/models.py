@@ -2,7 +2,7 @@ from django.db import models
 
 from shanzhi.accounts.models import Unit, User
 from shanzhi.areas.models import Area
-from shanzhi.cases.models import Case, CaseType, Source
+from shanzhi.cases.models import Case, CaseCategory, CaseType, Source
 
 from .measures import COLUMNS
 
@@ -105,7 +105,9 @@ for _column in COLUMNS:
 
 class Baseline(models.Model):
     """A figure of a period before the system was used, entered by hand so that 同比 works from
-    the first year. Shown as entered, never as counted."""
+    the first year. Shown as entered, never as counted. It is for a place, optionally narrowed
+    to one channel and to one category (大类, with its 小类) or one case type, as the offices kept
+    their books (信访 by channel, 火警 by matter)."""
 
     street = models.ForeignKey(
         Area, verbose_name="所属街道", on_delete=models.PROTECT, related_name="+"
@@ -114,6 +116,24 @@ class Baseline(models.Model):
     key = models.CharField("指标", max_length=40)
     source = models.CharField(
         "来源渠道", max_length=20, choices=Source.choices, blank=True, help_text="为空表示全部渠道"
+    )
+    category = models.ForeignKey(
+        CaseCategory,
+        verbose_name="事项类别",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="为空表示全部类别",
+    )
+    case_type = models.ForeignKey(
+        CaseType,
+        verbose_name="事项",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="为空表示全部事项",
     )
     period_kind = models.CharField("期间类型", max_length=10)
     period_start = models.DateField("期间开始")
@@ -129,12 +149,32 @@ class Baseline(models.Model):
         verbose_name = "历史基数"
         verbose_name_plural = "历史基数"
         ordering = ["area", "key", "-period_start"]
+        # One standing figure per place, figure, channel, matter and period. NULLs are distinct
+        # in unique indexes, so the whole-street, by-category and by-type rows each get theirs.
         constraints = [
             models.UniqueConstraint(
                 fields=["area", "key", "source", "period_start", "period_end"],
+                condition=models.Q(category__isnull=True, case_type__isnull=True),
                 name="baseline_once",
                 violation_error_message="该辖区该期间的这项指标已录入",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["area", "key", "source", "category", "period_start", "period_end"],
+                condition=models.Q(category__isnull=False),
+                name="baseline_once_category",
+                violation_error_message="该辖区该期间该类别的这项指标已录入",
+            ),
+            models.UniqueConstraint(
+                fields=["area", "key", "source", "case_type", "period_start", "period_end"],
+                condition=models.Q(case_type__isnull=False),
+                name="baseline_once_case_type",
+                violation_error_message="该辖区该期间该事项的这项指标已录入",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(category__isnull=True) | models.Q(case_type__isnull=True),
+                name="baseline_category_or_type",
+                violation_error_message="历史基数只能按类别或按事项之一录入",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -158,6 +198,22 @@ class BaselineHistory(models.Model):
     area = models.ForeignKey(Area, verbose_name="辖区", on_delete=models.PROTECT, related_name="+")
     key = models.CharField("指标", max_length=40)
     source = models.CharField("来源渠道", max_length=20, choices=Source.choices, blank=True)
+    category = models.ForeignKey(
+        CaseCategory,
+        verbose_name="事项类别",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    case_type = models.ForeignKey(
+        CaseType,
+        verbose_name="事项",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     period_kind = models.CharField("期间类型", max_length=10)
     period_start = models.DateField("期间开始")
     period_end = models.DateField("期间结束(不含)")
@@ -224,9 +280,9 @@ class RankingRule(models.Model):
 
 class RankingWeight(models.Model):
     """One KPI of a rule: its weight and, optionally, the value that earns full marks (target)
-    and the value that earns none (floor); between them, or between the best and worst of the
-    ranked set when they are not given, marks rise in a straight line. The direction is the
-    KPI's own (lower is better for 超期数, 重办率…)."""
+    and the value that earns none (floor), between which marks rise in a straight line; when
+    neither is given, marks follow the value's distance to the ranked set's mean (see
+    `rankings`). The direction is the KPI's own (lower is better for 超期数, 重办率…)."""
 
     rule = models.ForeignKey(
         RankingRule, verbose_name="规则", on_delete=models.CASCADE, related_name="weights"

@@ -5,15 +5,23 @@ Each group's figures are the figures the dashboard and the API show for that pla
 one grouped query over the daily roll-up, and tests hold each group's numbers to
 `figures_compute` for the same scope.
 
-Scoring. For each KPI of the rule, a group earns a mark between 0 and 1: in a straight line
-from the worst to the best value of the ranked set (inverted where lower is better), or between
-the rule's floor (零分值) and target (满分值) when it sets them. The score is the weighted mean
-of the marks, out of 100. A KPI a group has no value for (no callbacks, so no 满意率) is left out
-of its mean and the row says so; a group with no cases at all is not scored and ranks last.
+Scoring. For each criterion (KPI) of the rule, a group earns a mark between 0 and 1:
+- by default, from its distance to the ranked set's mean in standard deviations (z-score),
+  z = (value − mean) ÷ max(σ, the unit's floor `SPREAD_FLOOR`), mark = 0.5 + z ÷ 4 kept within
+  0–1 (two deviations above the mean earn full marks; inverted where lower is better). The
+  floor keeps a gap that is noise from swinging a whole mark: 99.9% against 99.8% differ by a
+  fraction of a point, where scaling from the worst to the best of the set made it 0 against 1;
+  and unlike a rank-based mark, a small gap stays small however few groups there are;
+- between the rule's floor (零分值) and target (满分值) in a straight line when it sets them.
+The score is the weighted mean of the marks, out of 100; each criterion's contribution (its
+mark × its weight ÷ the weights counted × 100) is kept with the mark, so every score can be
+read back as a sum. A KPI a group has no value for (no callbacks, so no 满意率) is left out of
+its mean and the row says so; a group with no cases at all is not scored and ranks last.
+Counts are compared per 1,000 cases (每千件超期数), not raw, so that size does not decide.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -40,9 +48,15 @@ from shanzhi.spreadsheets import row_safe
 from .formatting import figure_value_text
 from .measures import (
     CASES,
+    COUNT,
+    DAYS,
+    HOURS,
     KPIS,
     LISTED_KINDS,
     MEASURES,
+    NATURAL_DAYS,
+    PER_THOUSAND,
+    PERCENT,
     Kpi,
     Measure,
 )
@@ -66,17 +80,100 @@ AREA_LEVELS = {
 }
 _CENT = Decimal("0.01")
 _HUNDRED = Decimal(100)
+_HALF = Decimal("0.5")
+# The smallest spread (standard deviation) a ranked set is scored against, in each unit: gaps
+# within it are what any two places differ by in an ordinary year, not a difference in work.
+SPREAD_FLOOR: dict[str, Decimal] = {
+    PERCENT: Decimal(2),  # percentage points
+    PER_THOUSAND: Decimal(5),  # cases per 1,000
+    HOURS: Decimal(4),
+    DAYS: Decimal("0.5"),
+    NATURAL_DAYS: Decimal(1),
+    COUNT: Decimal(1),
+}
+# A z-score of ±Z_FULL earns full marks / none.
+Z_FULL = Decimal(2)
+ZSCORE, TARGETS = "zscore", "targets"
+SCORING_RULE = (
+    "每项指标按排名范围内的平均值和标准差折算得分:等于平均值得50分,每高出(越低越好的指标为低于)"
+    "一个标准差加25分,0–100分封顶;标准差小于该类指标的下限(百分比2个百分点、每千件5件)时按下限计,"
+    "细微差距不会被放大。规则设定了满分值、零分值的指标按两值之间折算。"
+    "总分 = 各项得分按权重加权平均(满分100);某项无数据的按其余指标折算。"
+)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """How one KPI of a rule was scored over the ranked set: against the set's mean and spread
+    (`ZSCORE`), or between the rule's floor and target (`TARGETS`)."""
+
+    weight: RankingWeight
+    method: str
+    mean: Decimal | None = None
+    sigma: Decimal | None = None  # the set's own standard deviation
+    spread: Decimal | None = None  # the one scored against: sigma, or the floor when larger
+
+    @property
+    def kpi(self) -> Kpi:
+        return KPIS[self.weight.kpi]
+
+    @property
+    def floored(self) -> bool:
+        return self.spread is not None and self.sigma is not None and self.spread > self.sigma
+
+    @property
+    def explanation(self) -> str:
+        """In words, how a value of this KPI turns into a mark."""
+        kpi = self.kpi
+        unit = "个百分点" if kpi.is_rate else kpi.unit
+        direction = "越高越好" if kpi.higher_is_better else "越低越好"
+        if self.method == TARGETS:
+            target, floor = self.weight.target, self.weight.floor
+            parts = []
+            if target is not None:
+                parts.append(f"达到{_plain(target)}得满分")
+            if floor is not None:
+                parts.append(f"{'低于' if kpi.higher_is_better else '高于'}{_plain(floor)}得0分")
+            edges = "、".join(parts)
+            return f"{kpi.name}({direction}):按规则设定的满分值与零分值折算,{edges}"
+        if self.mean is None or self.spread is None:
+            return f"{kpi.name}({direction}):无数据"
+        spread = f"标准差{_plain(self.sigma or 0)}{unit}"
+        if self.floored:
+            spread += f",小于下限,按{_plain(self.spread)}{unit}计"
+        mean = f"{_plain(self.mean)}{'%' if kpi.is_rate else kpi.unit}"
+        return (
+            f"{kpi.name}({direction}):平均{mean},"
+            f"{spread};等于平均值得50分,每高出(或低于)一个标准差加(减)25分,0–100分封顶"
+        )
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value.quantize(_CENT, rounding=ROUND_HALF_UP))
+
+
+def _plain(value: Decimal) -> str:
+    return f"{value.quantize(_CENT, rounding=ROUND_HALF_UP):f}"
 
 
 @dataclass(frozen=True)
 class RankCell:
-    """One KPI of one group: the figure, the mark it earned (0–1, None when left out) and the
-    weighted points it adds to the score."""
+    """One KPI of one group: the figure, the mark it earned (0–1, None when left out), its
+    z-score when scored against the set, and the points it adds to the score (`contribution`,
+    the marks × weights share; the contributions of a row add up to its score)."""
 
     weight: RankingWeight
     figure: Figure
     mark: Decimal | None
     link: str
+    z: Decimal | None = None
+    contribution: Decimal | None = None
+    criterion: Criterion | None = None
+
+    @property
+    def points(self) -> Decimal | None:
+        """The mark out of 100, as the page shows it (得分)."""
+        return None if self.mark is None else (self.mark * _HUNDRED).quantize(_CENT, ROUND_HALF_UP)
 
     @property
     def kpi(self) -> Kpi:
@@ -95,6 +192,18 @@ class RankRow:
     score: Decimal | None = None
     rank: int | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def explanation(self) -> str:
+        """The score as a sum: each criterion's 得分 × its share of the weight."""
+        if self.score is None:
+            return ""
+        parts = [
+            f"{c.kpi.name}{c.points}分×{c.weight.weight}权重→{_plain(c.contribution)}"
+            for c in self.cells
+            if c.contribution is not None
+        ]
+        return f"{' + '.join(parts)} = {self.score}分"
 
     @property
     def name(self) -> str:
@@ -245,10 +354,11 @@ def cases_url(kpi: Kpi, period: Period, scope: Scope) -> str:
 # Scoring -------------------------------------------------------------------------------------
 
 
-def _mark(
-    value: Decimal, present: Sequence[Decimal], weight: RankingWeight, higher_is_better: bool
+def _between(
+    value: Decimal, weight: RankingWeight, present: Sequence[Decimal], higher_is_better: bool
 ) -> Decimal:
-    """0 for the worst (or the floor), 1 for the best (or the target), a straight line between."""
+    """0 at the rule's floor, 1 at its target, a straight line between; where the rule sets
+    only one of them, the other end is the worst (or best) of the set."""
     if higher_is_better:
         best = weight.target if weight.target is not None else max(present)
         worst = weight.floor if weight.floor is not None else min(present)
@@ -264,27 +374,68 @@ def _mark(
     return min(Decimal(1), max(Decimal(0), share))
 
 
+def criterion_of(weight: RankingWeight, present: Sequence[Decimal]) -> Criterion:
+    """How `weight`'s KPI is scored over the values `present` in the ranked set."""
+    if weight.target is not None or weight.floor is not None:
+        return Criterion(weight, TARGETS)
+    if not present:
+        return Criterion(weight, ZSCORE)
+    mean = sum(present, Decimal(0)) / len(present)
+    sigma = (sum(((v - mean) ** 2 for v in present), Decimal(0)) / len(present)).sqrt()
+    floor = SPREAD_FLOOR.get(KPIS[weight.kpi].unit, Decimal(1))
+    return Criterion(weight, ZSCORE, mean, sigma, max(sigma, floor))
+
+
+def mark_of(
+    value: Decimal, criterion: Criterion, present: Sequence[Decimal]
+) -> tuple[Decimal, Decimal | None]:
+    """The mark (0–1) a value earns by `criterion`, and its z-score when scored against the set."""
+    higher = bool(criterion.kpi.higher_is_better)
+    if criterion.method == TARGETS:
+        return _between(value, criterion.weight, present, higher), None
+    assert criterion.mean is not None and criterion.spread  # noqa: S101 - set with `present`
+    z = (value - criterion.mean) / criterion.spread
+    if not higher:
+        z = -z
+    mark = min(Decimal(1), max(Decimal(0), _HALF + z / (2 * Z_FULL)))
+    return mark, z
+
+
 def _score(rows: list[RankRow], weights: Sequence[RankingWeight]) -> None:
     for index, weight in enumerate(weights):
-        kpi = KPIS[weight.kpi]
         present = [value for row in rows if (value := row.cells[index].figure.value) is not None]
+        criterion = criterion_of(weight, present)
         for row in rows:
-            figure = row.cells[index].figure
-            mark = None
-            if figure.value is not None and present:
-                mark = _mark(figure.value, present, weight, bool(kpi.higher_is_better))
-            row.cells[index] = RankCell(weight, figure, mark, row.cells[index].link)
+            cell = row.cells[index]
+            mark = z = None
+            if cell.figure.value is not None and present:
+                mark, z = mark_of(cell.figure.value, criterion, present)
+            row.cells[index] = RankCell(weight, cell.figure, mark, cell.link, z, None, criterion)
     for row in rows:
         counted = [c for c in row.cells if c.mark is not None]
         total = sum((c.weight.weight for c in counted), 0)
         if not total:
             row.notes.append(NO_FIGURES)
             continue
-        points = sum((c.mark * c.weight.weight for c in counted if c.mark is not None), Decimal(0))
-        row.score = (points * _HUNDRED / total).quantize(_CENT, rounding=ROUND_HALF_UP)
+        row.cells = [
+            replace(c, contribution=c.mark * c.weight.weight * _HUNDRED / total)
+            if c.mark is not None
+            else c
+            for c in row.cells
+        ]
+        points = sum((c.contribution for c in row.cells if c.contribution is not None), Decimal(0))
+        row.score = points.quantize(_CENT, rounding=ROUND_HALF_UP)
         missing = [c.kpi.name for c in row.cells if c.mark is None]
         if missing:
             row.notes.append(f"{'、'.join(missing)}无数据,按其余指标折算")
+
+
+def criteria_of(rows: Sequence[RankRow]) -> list[Criterion]:
+    """How each KPI of the ranking was scored (the same for every row), in the rule's order."""
+    for row in rows:
+        if all(c.criterion is not None for c in row.cells):
+            return [c.criterion for c in row.cells if c.criterion is not None]
+    return []
 
 
 def _place(rows: list[RankRow]) -> list[RankRow]:
@@ -383,8 +534,9 @@ def ranking_workbook_write(
     size: int = DEFAULT_LIST_SIZE,
     target: Any,
 ) -> None:
-    """The ranking as xlsx: the full table (values as the page writes them, and the score), then
-    the red and black lists."""
+    """The ranking as xlsx: the full table (for each KPI its value as the page writes it, the
+    得分 it earned and the points it adds), the score and how it adds up; then how each KPI was
+    scored, and the red and black lists."""
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None  # noqa: S101 - a new workbook has its sheet
@@ -392,16 +544,46 @@ def ranking_workbook_write(
     weights = list(rule.weights.all())
     level = RankLevel(rule.level).label
     sheet.append(row_safe([f"{area.name}{period.label}{level}比拼晾晒(规则:{rule.name})"]))
-    headers = [f"{KPIS[w.kpi].name}(权重{w.weight})" for w in weights]
-    sheet.append(["名次", level, "编码", *headers, "总分", "说明"])
+    headers = []
+    for w in weights:
+        name = KPIS[w.kpi].name
+        headers += [f"{name}(权重{w.weight})", f"{name}得分", f"{name}加权得分"]
+    sheet.append(["名次", level, "编码", *headers, "总分", "计算", "说明"])
     for row in rows:
+        cells: list[Any] = []
+        for cell in row.cells:
+            cells += [cell.text, _number(cell.points), _number(cell.contribution)]
         sheet.append(
             row_safe(
-                [row.rank, row.name, row.code]
-                + [cell.text for cell in row.cells]
-                + [float(row.score) if row.score is not None else None, row.note]
+                [
+                    row.rank,
+                    row.name,
+                    row.code,
+                    *cells,
+                    _number(row.score),
+                    row.explanation,
+                    row.note,
+                ]
             )
         )
+    method = book.create_sheet("评分说明")
+    method.append(["指标", "权重", "方向", "平均值", "标准差", "计分所用标准差", "折算方法"])
+    for criterion in criteria_of(rows):
+        method.append(
+            row_safe(
+                [
+                    criterion.kpi.name,
+                    criterion.weight.weight,
+                    "越高越好" if criterion.kpi.higher_is_better else "越低越好",
+                    _number(criterion.mean),
+                    _number(criterion.sigma),
+                    _number(criterion.spread),
+                    criterion.explanation,
+                ]
+            )
+        )
+    method.append([])
+    method.append([SCORING_RULE])
     for title, chosen in (("红榜", red_list(rows, size)), ("黑榜", black_list(rows, size))):
         board = book.create_sheet(title)
         board.append(["名次", level, "总分"])

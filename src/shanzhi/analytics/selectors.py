@@ -524,10 +524,19 @@ def baseline_area(viewer: Any, scope: Scope) -> Area | None:
     return roots[0] if len(roots) == 1 else None
 
 
+def baseline_matter(scope: Scope) -> dict[str, Any] | None:
+    """How the entered figures of `scope`'s matter are found: by its channel and its category
+    or case type (none of them: the whole place's); None for a scope no figure is entered for
+    (cut by unit, or by both a category and a type)."""
+    if scope.unit or (scope.case_type and scope.category):
+        return None
+    return {"source": scope.source, "category": scope.category, "case_type": scope.case_type}
+
+
 def baseline_for(*, viewer: Any, kpi: str | Kpi, scope: Scope, period: Period) -> Baseline | None:
-    """The entered figure standing for this KPI, place and period, if any. Entered figures are
-    for a place (and optionally a channel) only, so a scope cut by unit or type has none."""
-    if scope.unit or scope.case_type or scope.category:
+    """The entered figure standing for this KPI, place, matter and period, if any."""
+    matter = baseline_matter(scope)
+    if matter is None:
         return None
     area = baseline_area(viewer, scope)
     if area is None or not policy.can_view_area(viewer, area):
@@ -535,9 +544,9 @@ def baseline_for(*, viewer: Any, kpi: str | Kpi, scope: Scope, period: Period) -
     return Baseline.objects.filter(
         area=area,
         key=_kpi(kpi).key,
-        source=scope.source,
         period_start=period.start,
         period_end=period.end,
+        **matter,
     ).first()
 
 

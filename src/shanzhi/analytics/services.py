@@ -7,10 +7,10 @@ from django.db import IntegrityError, transaction
 from shanzhi import clock, policy
 from shanzhi.accounts.models import User
 from shanzhi.areas.models import Area
-from shanzhi.cases.models import Source
+from shanzhi.cases.models import CaseCategory, CaseType, Source
 from shanzhi.errors import DomainError, PermissionDenied
 
-from .measures import KPIS, PERCENT, Kpi
+from .measures import KPIS, LISTED_KINDS, MEASURES, PERCENT, Kpi
 from .models import Baseline, BaselineAction, BaselineHistory
 from .periods import Period
 
@@ -44,8 +44,11 @@ def baseline_enter(
     value: Decimal | int | str,
     note: str,
     source: str = "",
+    category: CaseCategory | None = None,
+    case_type: CaseType | None = None,
 ) -> Baseline:
-    """Record a figure counted before the system was used (e.g. last year's petition total)."""
+    """Record a figure counted before the system was used (e.g. last year's petition total),
+    for the whole place or one channel, and for all matters or one category or case type."""
     if not policy.can_enter_baseline(actor, area):
         raise PermissionDenied("无权为该辖区录入历史基数")
     if area.street_id is None:
@@ -55,6 +58,15 @@ def baseline_enter(
     definition = KPIS[kpi]
     if source and source not in Source.values:
         raise BaselineError(f"来源渠道“{source}”无效")
+    if category is not None and case_type is not None:
+        raise BaselineError("历史基数只能按类别或按事项之一录入,请只选一项")
+    if (category is not None or case_type is not None) and not all(
+        MEASURES[key].kind in LISTED_KINDS for key in definition.measures
+    ):
+        raise BaselineError(f"“{definition.name}”不按事项统计,不能按类别或事项录入")
+    for matter in (category, case_type):
+        if matter is not None and matter.street_id != area.street_id:
+            raise BaselineError("所选类别或事项不属于该辖区所在的街道")
     amount = baseline_amount(definition, value)
     if period.end_at > clock.now():
         raise BaselineError("只能录入已经结束的期间的历史数据")
@@ -67,6 +79,8 @@ def baseline_enter(
                 area=area,
                 key=kpi,
                 source=source,
+                category=category,
+                case_type=case_type,
                 period_kind=period.kind,
                 period_start=period.start,
                 period_end=period.end,
@@ -76,8 +90,9 @@ def baseline_enter(
                 entered_at=clock.now(),
             )
     except IntegrityError:
+        matter = f"{category.name}类" if category else f"“{case_type.name}”" if case_type else ""
         raise BaselineError(
-            f"{area.name}{period.label}的“{definition.name}”已录入,请勿重复录入"
+            f"{area.name}{period.label}{matter}的“{definition.name}”已录入,请勿重复录入"
         ) from None
 
 
@@ -89,6 +104,8 @@ def _baseline_keep(
         area_id=baseline.area_id,
         key=baseline.key,
         source=baseline.source,
+        category_id=baseline.category_id,
+        case_type_id=baseline.case_type_id,
         period_kind=baseline.period_kind,
         period_start=baseline.period_start,
         period_end=baseline.period_end,

@@ -21,9 +21,11 @@ from shanzhi.analytics.models import RankLevel
 from shanzhi.analytics.periods import period_parse
 from shanzhi.analytics.rankings import (
     DEFAULT_LIST_SIZE,
+    SCORING_RULE,
     black_list,
     cases_url,
     counts_cases,
+    criteria_of,
     ranking_compute,
     rule_for,
     rules_for,
@@ -151,8 +153,25 @@ class RankCellOut(Out):
     kpi: str
     value: float | None
     value_text: str
+    weight: int = Field(description="该项权重")
     mark: float | None = Field(description="该项得分率 0–1;无数据时为空,不计入总分")
+    score: float | None = Field(description="该项得分(0–100)= 得分率 × 100")
+    z: float | None = Field(description="与排名范围平均值相差几个标准差(越低越好的指标已取反)")
+    contribution: float | None = Field(
+        description="该项计入总分的分数 = 得分率 × 权重 ÷ 计入的权重之和 × 100;各项相加即总分"
+    )
     cases_url: str | None
+
+
+class CriterionOut(Out):
+    kpi: str
+    name: str
+    weight: int
+    method: str = Field(description="zscore:按平均值与标准差折算;targets:按规则的满分值、零分值")
+    mean: float | None = Field(description="排名范围内的平均值")
+    sigma: float | None = Field(description="排名范围内的标准差")
+    spread: float | None = Field(description="计分所用的标准差(不小于该类指标的下限)")
+    explanation: str
 
 
 class RankRowOut(Out):
@@ -162,6 +181,7 @@ class RankRowOut(Out):
     score: float | None = Field(description="总分(满分100)")
     intake: int
     note: str
+    explanation: str = Field(description="总分的算式:各项得分 × 权重份额之和")
     figures: list[RankCellOut]
 
 
@@ -169,6 +189,8 @@ class RankingsOut(Out):
     rule: RuleOut
     period: PeriodOut
     area: AreaRef
+    scoring: str = Field(description="评分方法")
+    criteria: list[CriterionOut] = Field(description="每项指标如何折算得分")
     rows: list[RankRowOut]
     red: list[str] = Field(description="红榜(前N名)的编码")
     black: list[str] = Field(description="黑榜(后N名,最差在前)的编码")
@@ -379,6 +401,20 @@ def ranking_list(request: HttpRequest, params: Query[RankingsIn]) -> dict[str, A
         },
         "period": _period_out(period),
         "area": {"code": area.code, "name": area.name},
+        "scoring": SCORING_RULE,
+        "criteria": [
+            {
+                "kpi": c.kpi.key,
+                "name": c.kpi.name,
+                "weight": c.weight.weight,
+                "method": c.method,
+                "mean": _number(c.mean),
+                "sigma": _number(c.sigma),
+                "spread": _number(c.spread),
+                "explanation": c.explanation,
+            }
+            for c in criteria_of(rows)
+        ],
         "rows": [
             {
                 "rank": row.rank,
@@ -387,12 +423,17 @@ def ranking_list(request: HttpRequest, params: Query[RankingsIn]) -> dict[str, A
                 "score": _number(row.score),
                 "intake": row.intake,
                 "note": row.note,
+                "explanation": row.explanation,
                 "figures": [
                     {
                         "kpi": cell.kpi.key,
                         "value": _number(cell.figure.value),
                         "value_text": figure_value_text(cell.figure),
+                        "weight": cell.weight.weight,
                         "mark": _number(cell.mark),
+                        "score": _number(cell.points),
+                        "z": _number(cell.z),
+                        "contribution": _number(cell.contribution),
                         "cases_url": cell.link or None,
                     }
                     for cell in row.cells

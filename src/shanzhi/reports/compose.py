@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from shanzhi import policy
 from shanzhi.accounts.models import User
+from shanzhi.analytics.breakdowns import changes_by_matter
 from shanzhi.analytics.formatting import amount_text, change_text, figure_value_text
 from shanzhi.analytics.measures import COUNT, KPIS, LISTED_KINDS, MEASURES
 from shanzhi.analytics.periods import HALF, QUARTER, YEAR, Period, period_parse
@@ -488,7 +489,20 @@ def _by_category(ctx: _Context) -> Section:
         (("受理量", tuple(group.figures["intake"].numerator or 0 for group in groups)),),
         note="序号对应表1的行",
     )
-    return Section("分类情况", (w.paragraph(), table, chart))
+    blocks: list[Block] = [w.paragraph()]
+    matters = changes_by_matter(
+        viewer=ctx.viewer, scope=ctx.scope(), period=ctx.period, as_of=ctx.as_of
+    )
+    if matters:
+        m = _Writer()
+        m("与上年录入数相比,")
+        for i, matter in enumerate(matters):
+            figure = matter.change.current
+            m(";" if i else "", matter.name, figure.kpi.name, value(figure))
+            m(_comma(change_text(matter.change)))
+        m("。")
+        blocks.append(m.paragraph())
+    return Section("分类情况", (*blocks, table, chart))
 
 
 def _children(ctx: _Context) -> list[Area]:

@@ -28,6 +28,7 @@ from shanzhi.analytics.breakdowns import (
     breakdown_by_area,
     breakdown_by_category,
     breakdown_by_time,
+    changes_by_matter,
     changes_compute,
     derived_value,
     figure_cases,
@@ -552,12 +553,31 @@ def list_petitions(viewer: Any, choice: Choice) -> dict[str, Any]:
     return {"cards": figure_cards(viewer, choice, PETITION_FIGURES)}
 
 
+def list_matters(viewer: Any, choice: Choice) -> dict[str, Any]:
+    """同比 of the categories and case types whose last-year figures were entered."""
+    items = []
+    for matter in changes_by_matter(viewer=viewer, scope=choice.scope, period=choice.period):
+        figure = matter.change.current
+        items.append(
+            {
+                "name": matter.name,
+                "kpi": figure.kpi.name,
+                "value": formatting.figure_value_text(figure),
+                "url": cases_url(figure.kpi.key, choice.period, figure.scope),
+                "change": formatting.change_text(matter.change),
+                "note": matter.change.earlier.note,
+            }
+        )
+    return {"items": items}
+
+
 LISTS: dict[str, Callable[[Any, Choice], dict[str, Any]]] = {
     "overdue": list_overdue,
     "supervised": list_supervised,
     "ranking": list_ranking,
     "hazards": list_hazards,
     "petitions": list_petitions,
+    "matters": list_matters,
 }
 LIST_TITLES = {
     "overdue": "超期未办结(前10)",
@@ -565,6 +585,7 @@ LIST_TITLES = {
     "ranking": "辖区办结率排行",
     "hazards": "安全隐患整改",
     "petitions": "信访",
+    "matters": "分类同比(上年为录入数)",
 }
 
 

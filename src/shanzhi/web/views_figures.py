@@ -24,8 +24,10 @@ from shanzhi.analytics.models import Baseline, RankingRule, RankLevel
 from shanzhi.analytics.periods import HELP, Period, period_parse
 from shanzhi.analytics.rankings import (
     DEFAULT_LIST_SIZE,
+    SCORING_RULE,
     RankRow,
     black_list,
+    criteria_of,
     ranking_compute,
     ranking_workbook_write,
     red_list,
@@ -34,7 +36,7 @@ from shanzhi.analytics.rankings import (
 from shanzhi.analytics.selectors import default_year
 from shanzhi.analytics.services import baseline_correct, baseline_enter, baseline_withdraw
 from shanzhi.areas.models import Level
-from shanzhi.cases.models import Source
+from shanzhi.cases.models import CaseCategory, CaseType, Source
 from shanzhi.errors import DomainError
 
 from .forms_cases import AreaChoiceField
@@ -153,6 +155,8 @@ def rankings(request: HttpRequest) -> HttpResponse:
         else [],
         "period": data.get("period"),
         "area": data.get("area"),
+        "criteria": criteria_of(rows),
+        "scoring_rule": SCORING_RULE,
         "red": red_list(rows, size),
         "black": black_list(rows, size),
         "size": size,
@@ -216,7 +220,26 @@ class BaselineForm(forms.Form):
             empty_label=None,
             error_messages={"invalid_choice": "没有找到该辖区,或您无权录入"},
         )
-        self.order_fields(["area", "kpi", "period", "value", "source", "note"])
+        streets = policy.streets_visible_to(user)
+        self.fields["category"] = forms.ModelChoiceField(
+            CaseCategory.objects.filter(street__in=streets, parent__isnull=True).order_by(
+                "street__code", "name"
+            ),
+            label="事项类别",
+            required=False,
+            empty_label="全部类别",
+            error_messages={"invalid_choice": "没有找到该类别"},
+        )
+        self.fields["case_type"] = forms.ModelChoiceField(
+            CaseType.objects.filter(street__in=streets).order_by("street__code", "code"),
+            label="事项",
+            required=False,
+            empty_label="全部事项",
+            error_messages={"invalid_choice": "没有找到该事项"},
+        )
+        self.order_fields(
+            ["area", "kpi", "period", "value", "source", "category", "case_type", "note"]
+        )
         for field in self.fields.values():
             field.error_messages["required"] = f"请填写{field.label}"
 
@@ -273,6 +296,7 @@ def _baselines_page(
                 "period": Period(b.period_start, b.period_end, b.period_kind),
                 "may_edit": policy.can_enter_baseline(user, b.area),
                 "value_text": plain(b.value),
+                "matter": baseline_io.baseline_matter_text(b),
             }
             for b in entered
         ],
@@ -308,13 +332,16 @@ def baselines(request: HttpRequest) -> HttpResponse:
                 value=data["value"],
                 note=data["note"],
                 source=data["source"],
+                category=data["category"],
+                case_type=data["case_type"],
             )
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(
                 request,
-                f"已录入{baseline.area.name}{data['period'].label}的"
+                f"已录入{baseline.area.name}{data['period'].label}"
+                f"{baseline_io.baseline_matter_text(baseline)}的"
                 f"“{KPIS[baseline.key].name}”:{plain(baseline.value)}(录入数)",
             )
             return redirect("baselines")
