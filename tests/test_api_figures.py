@@ -126,10 +126,27 @@ def test_rankings_rank_the_grids(client, world, cases):
     ).json()
     # 湘湖第一网格 resolved 2 of 4, 湘湖第二网格 1 of 1; 湖头陈 has no cases.
     assert [(r["name"], r["rank"], r["score"]) for r in body["rows"]] == [
-        ("湘湖第二网格", 1, 100.0),
-        ("湘湖第一网格", 2, 0.0),
+        ("湘湖第二网格", 1, 75.0),
+        ("湘湖第一网格", 2, 25.0),
         ("湖头陈第一网格", None, None),
     ]
+    # Each score explained: 100% and 50% sit one σ (25 points) either side of their mean.
+    first = body["rows"][0]
+    assert first["figures"][0] | {"cases_url": None} == {
+        "kpi": "resolution_rate",
+        "value": 100.0,
+        "value_text": "100.00%",
+        "weight": 1,
+        "mark": 0.75,
+        "score": 75.0,
+        "z": 1.0,
+        "contribution": 75.0,
+        "cases_url": None,
+    }
+    assert first["explanation"] == "办结率75.00分×1权重→75.00 = 75.00分"
+    (criterion,) = body["criteria"]
+    assert (criterion["method"], criterion["mean"], criterion["sigma"]) == ("zscore", 75.0, 25.0)
+    assert "标准差" in body["scoring"]
     assert body["red"] == [world.sibling_grid.code] and body["black"] == [world.grid.code]
     assert body["rows"][1]["figures"][0]["value_text"] == "50.00%"
     default = get(client, world.leader, "/rankings", level="community", period="2025").json()

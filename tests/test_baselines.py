@@ -13,10 +13,11 @@ from django.urls import reverse
 
 from shanzhi import clock
 from shanzhi.analytics import baseline_io
+from shanzhi.analytics.breakdowns import changes_by_matter, changes_compute
 from shanzhi.analytics.formatting import change_text
 from shanzhi.analytics.models import Baseline, BaselineAction, BaselineHistory
 from shanzhi.analytics.periods import period_parse
-from shanzhi.analytics.selectors import Scope, kpi_compare
+from shanzhi.analytics.selectors import Scope, figures_compute, kpi_compare
 from shanzhi.analytics.services import (
     BaselineError,
     baseline_correct,
@@ -26,7 +27,7 @@ from shanzhi.analytics.services import (
 from shanzhi.cases.models import State
 from shanzhi.errors import DomainError, PermissionDenied
 
-from .case_factories import make_case
+from .case_factories import case_type, make_case
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -198,6 +199,8 @@ def test_the_template_imports_as_it_is(world):
         "数值",
         "来源说明",
         "来源渠道",
+        "事项类别",
+        "事项",
     ]
     assert "受理量" in [row[0] for row in book["指标"].iter_rows(values_only=True)]
     buffer.seek(0)
@@ -212,7 +215,8 @@ def test_a_file_that_is_not_a_spreadsheet_or_lacks_columns_is_refused(world):
     result = baseline_io.baseline_import(
         actor=world.leader, source=workbook(header=["辖区编码", "指标"])
     )
-    assert {e.column for e in result.errors} == {"期间", "数值", "来源说明", "来源渠道"}
+    # Optional columns may be missing (a template from before 事项类别 and 事项 were added).
+    assert {e.column for e in result.errors} == {"期间", "数值", "来源说明"}
     assert {e.row for e in result.errors} == {1}
 
 
@@ -299,3 +303,119 @@ def test_template_download_and_who_may_open_the_page(client, world):
     response = client.get(reverse("baseline_template"))
     assert response.status_code == 200
     openpyxl.load_workbook(BytesIO(b"".join(response.streaming_content)))
+
+
+# By category and by case type ----------------------------------------------------------------
+
+
+def matters(world):
+    """The matter the factories' cases are of (WY-SS-01) and its top category."""
+    matter = case_type(world)
+    return matter.category.parent or matter.category, matter
+
+
+def test_baselines_by_category_and_case_type_give_their_own_year_on_year(world, five_in_2025):
+    category, matter = matters(world)
+    enter(world, "10", category=category, note="2024年分类台账")
+    enter(world, "4", case_type=matter, note="2024年事项台账")
+    by_category = kpi_compare(
+        viewer=world.leader,
+        kpi="intake",
+        scope=Scope(area=world.street, category=category),
+        period=Y2025,
+    )
+    assert (by_category.current.value, by_category.earlier.value) == (5, 10)
+    assert change_text(by_category) == "同比下降50.00%(录入数)"
+    by_type = kpi_compare(
+        viewer=world.leader,
+        kpi="intake",
+        scope=Scope(area=world.street, case_type=matter),
+        period=Y2025,
+    )
+    assert change_text(by_type) == "同比增长25.00%(录入数)"
+    # Neither stands for the whole street, which still has no 同比.
+    assert intake_change(world).ratio is None
+    found = changes_by_matter(viewer=world.leader, scope=Scope(area=world.street), period=Y2025)
+    assert [(m.name, change_text(m.change)) for m in found] == [
+        (f"{category}类", "同比下降50.00%(录入数)"),
+        (matter.name, "同比增长25.00%(录入数)"),
+    ]
+    # The batch path (dashboard cards) reads the same entered figure.
+    current = figures_compute(
+        viewer=world.leader,
+        kpis=["intake"],
+        scope=Scope(area=world.street, category=category),
+        period=Y2025,
+    )
+    batch = changes_compute(
+        viewer=world.leader,
+        current=current,
+        scope=Scope(area=world.street, category=category),
+        period=Y2025,
+    )
+    assert change_text(batch["intake"]) == "同比下降50.00%(录入数)"
+
+
+def test_matter_baselines_are_checked(world):
+    category, matter = matters(world)
+    enter(world, "10", category=category)
+    with pytest.raises(BaselineError, match="类的“受理量”已录入"):
+        enter(world, "11", category=category)
+    enter(world, "9")  # the whole street's is another figure
+    with pytest.raises(BaselineError, match="只能按类别或按事项之一"):
+        enter(world, "3", category=category, case_type=matter)
+    with pytest.raises(BaselineError, match="不按事项统计"):
+        enter(world, "3", kpi="enterprise_visits", case_type=matter)
+    assert Baseline.objects.count() == 2
+
+
+def test_import_reads_category_and_case_type_columns(world):
+    category, matter = matters(world)
+    header = ["辖区编码", "指标", "期间", "数值", "来源说明", "来源渠道", "事项类别", "事项"]
+    street = world.street.code
+    bad = workbook(
+        (street, "受理量", 2024, 8, "台账", "", "没有这类"),
+        (street, "受理量", 2024, 8, "台账", "", "", "XX-00-00"),
+        header=header,
+    )
+    result = baseline_io.baseline_import(actor=world.leader, source=bad)
+    assert [(e.row, e.column) for e in result.errors] == [(2, "事项类别"), (3, "事项")]
+    good = workbook(
+        (street, "受理量", 2024, 8, "台账", "", category.name),
+        (street, "受理量", 2024, 3, "台账", "", "", matter.code),
+        (street, "受理量", 2024, 30, "台账"),
+        header=header,
+    )
+    result = baseline_io.baseline_import(actor=world.leader, source=good)
+    assert result.ok, result.errors
+    assert {(b.category_id, b.case_type_id, b.value) for b in Baseline.objects.all()} == {
+        (category.pk, None, 8),
+        (None, matter.pk, 3),
+        (None, None, 30),
+    }
+
+
+def test_page_enters_a_case_type_baseline_and_the_dashboard_shows_its_change(
+    client, world, five_in_2025
+):
+    _, matter = matters(world)
+    client.force_login(world.leader)
+    form = {
+        "area": world.street.code,
+        "kpi": "intake",
+        "period": "2024",
+        "value": "4",
+        "source": "",
+        "category": "",
+        "case_type": str(matter.pk),
+        "note": "2024年事项台账",
+    }
+    response = client.post(reverse("baselines"), form, follow=True)
+    page = response.content.decode()
+    assert f"已录入城厢街道2024年{matter.name}的“受理量”:4(录入数)" in page
+    assert f'data-testid="baseline-matter">{matter.name}<' in page
+    panel = client.get(
+        reverse("dashboard_list", args=["matters"]),
+        {"period": "2025", "area": world.street.code},
+    ).content.decode()
+    assert matter.name in panel and "同比增长25.00%(录入数)" in panel

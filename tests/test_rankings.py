@@ -6,7 +6,10 @@ Three grids, every case accepted on 2025-03-20 at 10:00 (Asia/Shanghai):
   湖头陈第一网格   1 resolved, 2 left in progress       → 办结率 33.33%,  超期数 2
   空网格           no cases                             → not ranked, last
 By end of year the open ones are past their handling deadline. The rule weighs 办结率 60 and
-超期数 40 (fewer is better): marks 1 / 0.25 / 0 and 1 / 0.5 / 0 → scores 100, 35, 0.
+每千件超期数 40 (0, 500, 666.67; fewer is better). Each is scored against the set's mean and
+standard deviation: 办结率 mean 61.11, σ 28.33 → z 1.373 / −0.392 / −0.981 → marks
+(0.5 + z/4) 0.8432 / 0.4019 / 0.2549; 每千件超期数 mean 388.89, σ 283.28 gives the same z
+(inverted) → scores 84.32, 40.19, 25.49.
 """
 
 from datetime import datetime
@@ -25,6 +28,9 @@ from shanzhi.analytics.rankings import (
     NO_CASES,
     RankingError,
     black_list,
+    criteria_of,
+    criterion_of,
+    mark_of,
     ranking_compute,
     red_list,
     rule_check,
@@ -67,27 +73,75 @@ def grids(world):
 
 @pytest.fixture
 def rule(db):
-    return make_rule(("resolution_rate", 60), ("overdue", 40))
+    return make_rule(("resolution_rate", 60), ("overdue_per_thousand", 40))
 
 
 def test_scores_and_order_on_a_known_set(world, grids, rule):
     rows = ranking_compute(viewer=world.leader, rule=rule, area=world.street, period=YEAR)
     assert [r.subject for r in rows] == [world.grid, world.sibling_grid, world.far_grid, grids]
-    assert [r.score for r in rows] == [Decimal("100.00"), Decimal("35.00"), Decimal("0.00"), None]
+    assert [r.score for r in rows] == [
+        Decimal("84.32"),
+        Decimal("40.19"),
+        Decimal("25.49"),
+        None,
+    ]
     assert [r.rank for r in rows] == [1, 2, 3, None]
     second = rows[1]
     assert second.cell("resolution_rate").figure.value == Decimal(50)
-    assert second.cell("resolution_rate").mark == Decimal("0.25")
-    assert second.cell("overdue").figure.value == 1
-    assert second.cell("overdue").mark == Decimal("0.5")
+    assert second.cell("resolution_rate").z.quantize(Decimal("0.001")) == Decimal("-0.392")
+    assert second.cell("resolution_rate").points == Decimal("40.19")
+    assert second.cell("overdue_per_thousand").figure.value == 500
+    assert second.cell("overdue_per_thousand").points == Decimal("40.19")
 
 
-def test_lower_is_better_is_inverted(world, grids):
+def test_each_score_is_the_sum_of_its_contributions(world, grids, rule):
+    rows = ranking_compute(viewer=world.leader, rule=rule, area=world.street, period=YEAR)
+    first = rows[0]
+    contributions = [c.contribution for c in first.cells]
+    # 84.32 × 60% and 84.32 × 40%: each criterion adds its mark times its share of the weight.
+    assert [c.quantize(Decimal("0.01")) for c in contributions] == [
+        Decimal("50.59"),
+        Decimal("33.73"),
+    ]
+    assert sum(contributions).quantize(Decimal("0.01")) == first.score
+    assert first.explanation == (
+        "办结率84.32分×60权重→50.59 + 每千件超期数84.32分×40权重→33.73 = 84.32分"
+    )
+    rate, overdue = criteria_of(rows)
+    assert rate.mean.quantize(Decimal("0.01")) == Decimal("61.11")
+    assert rate.sigma.quantize(Decimal("0.01")) == Decimal("28.33") and not rate.floored
+    assert "平均61.11%,标准差28.33个百分点" in rate.explanation
+    assert "越低越好" in overdue.explanation
+    assert rows[-1].explanation == ""  # not scored
+
+
+def test_lower_is_better_is_inverted_and_a_small_spread_is_floored(world, grids):
     fewest_overdue = make_rule(("overdue", 10))
     rows = ranking_compute(viewer=world.leader, rule=fewest_overdue, area=world.street, period=YEAR)
     assert [r.subject for r in rows[:3]] == [world.grid, world.sibling_grid, world.far_grid]
     assert [r.cell("overdue").figure.value for r in rows[:3]] == [0, 1, 2]
-    assert [r.score for r in rows[:3]] == [Decimal(100), Decimal(50), Decimal(0)]
+    # σ of 0, 1, 2 is 0.82 件, under the floor of 1 件: one case less earns 25 points, not 30.6.
+    assert [r.score for r in rows[:3]] == [Decimal(75), Decimal(50), Decimal(25)]
+    (criterion,) = criteria_of(rows)
+    assert criterion.floored and criterion.spread == 1
+    assert "小于下限,按1.00件计" in criterion.explanation
+
+
+def test_tiny_gaps_are_not_amplified():
+    # 99.9% against 99.8%: min-max scaling made this 100 points against 0. Against the floor
+    # of 2 percentage points it is a fortieth of a mark.
+    weight = RankingWeight(kpi="satisfaction_rate", weight=1)
+    present = [Decimal("99.9"), Decimal("99.8")]
+    criterion = criterion_of(weight, present)
+    assert criterion.floored and criterion.spread == 2
+    best, _ = mark_of(present[0], criterion, present)
+    worst, _ = mark_of(present[1], criterion, present)
+    assert best - worst == Decimal("0.0125")
+    # A real gap still tells: 99% against 80% is far more than the floor.
+    wide = [Decimal(99), Decimal(80)]
+    spread = criterion_of(weight, wide)
+    assert not spread.floored
+    assert [mark_of(v, spread, wide)[0] for v in wide] == [Decimal("0.75"), Decimal("0.25")]
 
 
 def test_target_and_floor_replace_the_best_and_worst_of_the_set(world, grids):
@@ -114,8 +168,9 @@ def test_a_kpi_without_data_is_left_out_of_that_groups_score(world, grids):
     # No case was called back, so nobody has a 满意率: the rest of the rule decides.
     rule = make_rule(("resolution_rate", 50), ("satisfaction_rate", 50))
     rows = ranking_compute(viewer=world.leader, rule=rule, area=world.street, period=YEAR)
-    assert rows[0].score == Decimal(100)
+    assert rows[0].score == Decimal("84.32")  # its 办结率 alone
     assert "满意率无数据" in rows[0].note
+    assert rows[0].cell("satisfaction_rate").contribution is None
 
 
 def test_red_and_black_lists(world, grids, rule):
@@ -133,7 +188,8 @@ def test_a_community_leader_ranks_only_their_communitys_grids(world, grids, rule
         viewer=world.community_leader, rule=rule, area=world.community, period=YEAR
     )
     assert {r.subject for r in rows} == {world.grid, world.sibling_grid, grids}
-    assert [r.score for r in rows[:2]] == [Decimal(100), Decimal(0)]
+    # Two grids, one σ either side of their mean on both criteria.
+    assert [r.score for r in rows[:2]] == [Decimal(75), Decimal(25)]
     with pytest.raises(RankingError):
         ranking_compute(viewer=world.community_leader, rule=rule, area=world.street, period=YEAR)
 
@@ -184,15 +240,20 @@ def test_default_rules_are_seeded_for_each_level(world):
         total = sum(w.weight for w in rule.weights.all())
         assert total == 100, level
     grid = rules_for(world.leader, RankLevel.GRID).get()
+    # Rates and counts per 1,000 cases (migration 0007), 首次满意率 beside 满意率.
     assert {w.kpi: w.weight for w in grid.weights.all()} == {
         "resolution_rate": 25,
         "on_time_rate": 20,
-        "satisfaction_rate": 20,
+        "satisfaction_rate": 15,
+        "first_satisfaction_rate": 5,
         "claim_rate": 10,
-        "overdue": 10,
+        "overdue_per_thousand": 10,
         "reopen_rate": 5,
         "on_spot_rate": 10,
     }
+    for level in RankLevel.values:
+        kpis = {w.kpi for w in rules_for(world.leader, level).get().weights.all()}
+        assert "overdue" not in kpis and "first_satisfaction_rate" in kpis, level
 
 
 def test_rule_check_refuses_in_chinese():
@@ -234,7 +295,10 @@ def test_page_shows_the_table_lists_and_click_through_links(
     assert response.status_code == 200
     page = response.content.decode()
     assert page.count('data-testid="ranking-row"') == 4
-    assert "100.00" in page and "35.00" in page and NO_CASES in page
+    assert "84.32" in page and "40.19" in page and NO_CASES in page
+    assert page.count('data-testid="ranking-explanation"') == 3
+    assert "得分84.32,加权50.59" in page
+    assert "平均61.11%,标准差28.33个百分点" in page
     link = (
         f"/cases/?kpi=resolution_rate&amp;part=numerator&amp;period=2025&amp;area={world.grid.code}"
     )
@@ -258,9 +322,13 @@ def test_export_opens_with_openpyxl_and_has_the_rows(client, world, grids, rule)
     assert response.status_code == 200
     book = openpyxl.load_workbook(BytesIO(b"".join(response.streaming_content)))
     rows = list(book["排名"].iter_rows(values_only=True))
-    assert rows[1][:3] == ("名次", "网格", "编码")
+    assert rows[1][:6] == ("名次", "网格", "编码", "办结率(权重60)", "办结率得分", "办结率加权得分")
+    assert rows[1][-3:] == ("总分", "计算", "说明")
     assert [r[1] for r in rows[2:]] == ["湘湖第一网格", "湘湖第二网格", "湖头陈第一网格", "空网格"]
-    assert rows[2][3] == "100.00%" and rows[2][5] == 100
+    assert rows[2][3:6] == ("100.00%", 84.32, 50.59)
+    assert rows[2][-3] == 84.32 and rows[2][-2].endswith("= 84.32分")
+    method = list(book["评分说明"].iter_rows(values_only=True))
+    assert method[1][:6] == ("办结率", 60, "越高越好", 61.11, 28.33, 28.33)
     assert [r[1] for r in book["红榜"].iter_rows(min_row=2, values_only=True)] == ["湘湖第一网格"]
     assert [r[1] for r in book["黑榜"].iter_rows(min_row=2, values_only=True)] == ["湖头陈第一网格"]
 

@@ -58,15 +58,6 @@ def baseline_list(viewer: Any) -> QuerySet[Baseline]:
     )
 
 
-def baseline_matter_text(baseline: Baseline | BaselineHistory) -> str:
-    """Which matters an entered figure is for, as the pages write it: 全部事项, 信访类, 事项名."""
-    if baseline.category is not None:
-        return f"{baseline.category}类"
-    if baseline.case_type is not None:
-        return baseline.case_type.name
-    return "全部事项"
-
-
 def _matter_lookup(
     street_ids: set[int],
 ) -> tuple[dict[tuple[int, str], CaseCategory], dict[tuple[int, str], CaseType]]:
@@ -117,10 +108,10 @@ def _read(source: str | IO[bytes], errors: list[RowError]) -> list[tuple[int, di
         cells = book.worksheets[0].iter_rows(values_only=True)
         header = [_cell(c) for c in next(cells, None) or ()]
         positions = {}
-        for key, name, *_ in COLUMNS:
+        for key, name, required, *_ in COLUMNS:
             if name in header:
                 positions[key] = header.index(name)
-            else:
+            elif required:
                 errors.append(RowError(1, name, "表头缺少该列,请使用最新的导入模板"))
         if errors:
             return []
@@ -129,7 +120,8 @@ def _read(source: str | IO[bytes], errors: list[RowError]) -> list[tuple[int, di
             if number > MAX_ROWS + 1:
                 errors.append(RowError(number, "", f"一次最多导入{MAX_ROWS}行,请分批导入"))
                 break
-            texts = {
+            # An optional column missing from an older template reads as empty.
+            texts = {key: "" for key, *_ in COLUMNS} | {
                 key: _cell(values[index]) if index < len(values) else ""
                 for key, index in positions.items()
             }

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from shanzhi import clock, policy
@@ -431,8 +431,18 @@ class MatterChange:
     change: Change
 
 
+def baseline_matter_text(baseline: Baseline) -> str:
+    """Which matters an entered figure is for, as the pages write it: 信访类, the case type's
+    name, or "" for all of them."""
+    if baseline.category is not None:
+        return f"{baseline.category}类"
+    if baseline.case_type is not None:
+        return baseline.case_type.name
+    return ""
+
+
 def changes_by_matter(
-    *, viewer: Any, scope: Scope | None = None, period: Period
+    *, viewer: Any, scope: Scope | None = None, period: Period, as_of: datetime | None = None
 ) -> list[MatterChange]:
     """同比 for every category and case type that a figure was entered for, for the year before
     `period`, at `scope`'s place and channel: so an office that kept its books by matter (信访,
@@ -453,7 +463,7 @@ def changes_by_matter(
         )
         .filter(Q(category__isnull=False) | Q(case_type__isnull=False))
         .select_related("category__parent", "case_type")
-        .order_by("case_type", "pk")
+        .order_by(F("case_type_id").asc(nulls_first=True), "pk")
     )
     found = []
     for baseline in entered:
@@ -462,14 +472,7 @@ def changes_by_matter(
             viewer=viewer, kpis=[baseline.key], scope=matter, period=period, as_of=as_of
         )
         change = changes_compute(viewer=viewer, current=current, scope=matter, period=period)
-        name = (
-            f"{baseline.category}类"
-            if baseline.category is not None
-            else baseline.case_type.name
-            if baseline.case_type is not None
-            else ""
-        )
-        found.append(MatterChange(name, change[baseline.key]))
+        found.append(MatterChange(baseline_matter_text(baseline), change[baseline.key]))
     return found
 
 

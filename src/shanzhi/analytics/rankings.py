@@ -138,7 +138,7 @@ class Criterion:
             return f"{kpi.name}({direction}):按规则设定的满分值与零分值折算,{edges}"
         if self.mean is None or self.spread is None:
             return f"{kpi.name}({direction}):无数据"
-        spread = f"标准差{_plain(self.sigma or 0)}{unit}"
+        spread = f"标准差{_plain(self.sigma or Decimal(0))}{unit}"
         if self.floored:
             spread += f",小于下限,按{_plain(self.spread)}{unit}计"
         mean = f"{_plain(self.mean)}{'%' if kpi.is_rate else kpi.unit}"

@@ -90,9 +90,9 @@ def baseline_enter(
                 entered_at=clock.now(),
             )
     except IntegrityError:
-        matter = f"{category.name}类" if category else f"“{case_type.name}”" if case_type else ""
+        named = f"{category.name}类" if category else f"“{case_type.name}”" if case_type else ""
         raise BaselineError(
-            f"{area.name}{period.label}{matter}的“{definition.name}”已录入,请勿重复录入"
+            f"{area.name}{period.label}{named}的“{definition.name}”已录入,请勿重复录入"
         ) from None
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from shanzhi import clock, policy
 from shanzhi.accounts.models import User
 from shanzhi.analytics import baseline_io
+from shanzhi.analytics.breakdowns import baseline_matter_text
 from shanzhi.analytics.measures import KPIS
 from shanzhi.analytics.models import Baseline, RankingRule, RankLevel
 from shanzhi.analytics.periods import HELP, Period, period_parse
@@ -296,7 +297,7 @@ def _baselines_page(
                 "period": Period(b.period_start, b.period_end, b.period_kind),
                 "may_edit": policy.can_enter_baseline(user, b.area),
                 "value_text": plain(b.value),
-                "matter": baseline_io.baseline_matter_text(b),
+                "matter": baseline_matter_text(b),
             }
             for b in entered
         ],
@@ -341,7 +342,7 @@ def baselines(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 f"已录入{baseline.area.name}{data['period'].label}"
-                f"{baseline_io.baseline_matter_text(baseline)}的"
+                f"{baseline_matter_text(baseline)}的"
                 f"“{KPIS[baseline.key].name}”:{plain(baseline.value)}(录入数)",
             )
             return redirect("baselines")
