@@ -18,8 +18,11 @@ from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
 import docx
+import docx.shared
 import pytest
 from django.core.management import CommandError, call_command
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
 
 from shanzhi import clock
 from shanzhi.analytics.periods import period_parse
@@ -131,17 +134,18 @@ def test_overview_writes_the_year_as_the_offices_do(year):
 
 def test_sections_say_hazards_petitions_disputes_and_enterprise_visits(year):
     text = markdown(year.leader, year.street)
+    # 一、 for the parts, (一) for what each part tells, as the offices number a summary.
+    assert "## 一、主要工作及成效" in text and "## 二、存在问题" in text
     for title in (
-        "一、总体情况",
-        "二、分类情况",
-        "三、各社区情况",
-        "四、安全隐患排查整改",
-        "五、信访与矛盾纠纷",
-        "六、企业服务",
-        "七、网格工作",
-        "八、存在问题",
+        "(一)总体情况",
+        "(二)分类情况",
+        "(三)各社区情况",
+        "(四)安全隐患排查整改",
+        "(五)信访与矛盾纠纷",
+        "(六)企业服务",
+        "(七)网格工作",
     ):
-        assert f"## {title}" in text
+        assert f"### {title}" in text
     assert "全年排查发现安全隐患1处,其中重大隐患1处;已复查销号1处,整改率100.00%" in text
     assert "无逾期未整改隐患" in text
     assert "共受理信访1件,按期受理告知率100.00%;办结1件,办结率100.00%,按期办结率100.00%" in text
@@ -244,6 +248,68 @@ def test_the_docx_opens_with_its_tables_paragraphs_and_charts(year, monkeypatch)
         assert any(t.startswith("图2 各类别受理量(横轴序号对应表1的行)") for t in texts)
 
 
+def _east_asian(element):
+    return element.rPr.rFonts.get(qn("w:eastAsia"))
+
+
+def test_the_docx_is_laid_out_by_gb_t_9704(year):
+    document = docx.Document(
+        io.BytesIO(report_docx(report_compose(viewer=year.leader, area=year.street, period=YEAR)))
+    )
+    page = document.sections[0]
+    # A4; 天头 37 mm, 订口 28 mm; 版心 156 × 225 mm (so 26 mm outside, 35 mm at the foot).
+    assert (round(page.page_width.mm), round(page.page_height.mm)) == (210, 297)
+    assert (round(page.top_margin.mm), round(page.left_margin.mm)) == (37, 28)
+    assert round(page.page_width.mm - page.left_margin.mm - page.right_margin.mm) == 156
+    assert round(page.page_height.mm - page.top_margin.mm - page.bottom_margin.mm) == 225
+    settings = document.settings.element
+    assert settings.find(qn("w:mirrorMargins")) is not None  # 订口 inside when printed two-sided
+    # Styles: sizes in points (2号 22, 3号 16, 4号 14), fonts named for East Asian text.
+    expected = {
+        "Title": ("方正小标宋简体", 22),
+        "Normal": ("仿宋_GB2312", 16),
+        "Heading 1": ("黑体", 16),
+        "Heading 2": ("楷体_GB2312", 16),
+        "Footer": ("宋体", 14),
+    }
+    for name, (font, size) in expected.items():
+        style = document.styles[name]
+        assert (_east_asian(style.element), style.font.size.pt) == (font, size), name
+        assert style.font.bold is False and style.font.color.rgb == docx.shared.RGBColor(0, 0, 0)
+        theme = style.element.rPr.rFonts.get(qn("w:eastAsiaTheme"))
+        assert theme is None, name  # a theme font would win over the name
+    # 22 lines to the page: exact line spacing of the type area's height ÷ 22.
+    body = document.styles["Normal"].paragraph_format
+    assert round(body.line_spacing.pt * 22 / 72 * 25.4) == 225
+    assert body.first_line_indent.pt == 32  # two characters
+    paragraphs = document.paragraphs
+    assert (paragraphs[0].style.name, paragraphs[0].text) == ("Title", "城厢街道2025年工作总结")
+    headings = [(p.style.name, p.text) for p in paragraphs if p.style.name.startswith("Heading")]
+    assert headings[:3] == [
+        ("Heading 1", "一、主要工作及成效"),
+        ("Heading 2", "(一)总体情况"),
+        ("Heading 2", "(二)分类情况"),
+    ]
+    assert headings[-1] == ("Heading 1", "二、存在问题")
+    body_texts = [p for p in paragraphs if p.style.name == "Normal" and p.text]
+    assert body_texts and all(not p.runs[0].font.size for p in body_texts)  # sized by the style
+    # Page numbers "— 1 —" as a PAGE field, odd pages right and even pages left.
+    assert document.settings.odd_and_even_pages_header_footer
+    for footer, align in (
+        (page.footer, WD_ALIGN_PARAGRAPH.RIGHT),
+        (page.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT),
+    ):
+        number = footer.paragraphs[0]
+        assert number.style.name == "Footer" and number.alignment == align
+        assert number.text.startswith("— ") and number.text.endswith(" —")
+        field = number._p.find(qn("w:fldSimple"))
+        assert field is not None and field.get(qn("w:instr")).strip() == "PAGE"
+    # Tables and charts are titled in the caption style and fit the type area.
+    captions = [p.text for p in paragraphs if p.style.name == "Caption"]
+    assert "表1 各类别事件办理情况" in captions and captions[0].startswith("图1 ")
+    assert all(round(shape.width.mm) <= 156 for shape in document.inline_shapes)
+
+
 def test_charts_use_a_chinese_font_when_one_is_installed(year):
     report = report_compose(viewer=year.leader, area=year.street, period=YEAR)
     trend = report.charts[0]
@@ -261,7 +327,7 @@ def test_a_community_leaders_report_keeps_to_their_community(year):
     text = markdown(year.community_leader, year.community)
     assert "湘湖社区共受理各类事件5件" in text
     assert "湖头陈" not in text
-    assert "## 三、各网格情况" in text
+    assert "### (三)各网格情况" in text
     assert "| 湘湖第一网格 | 5 |" in text
     with pytest.raises(CommandError, match="没有编码为“330109001”的辖区,或无权查看"):
         call_command(

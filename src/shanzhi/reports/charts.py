@@ -47,6 +47,11 @@ def cjk_font() -> str:
     return found
 
 
+def chart_drawn(chart: Chart) -> bool:
+    """Whether a chart has anything to draw (an empty one is left out, with its number)."""
+    return any(any(values) for _, values in chart.series)
+
+
 def chart_png(chart: Chart, *, font: str | None = None) -> bytes:
     """The chart drawn as a PNG; `font` "" forces the number-only drawing."""
     font = cjk_font() if font is None else font

@@ -8,7 +8,7 @@ list of exactly those cases.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -46,6 +46,7 @@ CHILD_LEVELS = {
     Level.COMMUNITY: (Level.GRID, Level.DEDICATED_GRID),
 }
 NUMERALS = "一二三四五六七八九十"
+WORK_TITLE = "主要工作及成效"
 # The columns of the tables by category and by area: these KPIs, each followed by those
 # declared beside it (满意率 by 首次满意率 and 不满意重办).
 _GROUP_MAIN = ("intake", "resolved", "resolution_rate", "on_time_rate", "satisfaction_rate")
@@ -106,6 +107,7 @@ Block = Paragraph | Table | Chart
 class Section:
     title: str
     blocks: tuple[Block, ...]
+    level: int = 1  # 1: 一级标题 (一、), 2: 二级标题 ((一))
 
 
 @dataclass(frozen=True)
@@ -758,7 +760,7 @@ def report_compose(
     children = _children(ctx)
     noun = Level(children[0].level).label if children else "社区"
     area_groups = _area_groups(ctx)
-    sections = [
+    work = [
         overview,
         _by_category(ctx),
         _by_area(ctx, area_groups, noun),
@@ -766,11 +768,15 @@ def report_compose(
         _petitions(ctx),
         _enterprises(ctx),
         _grid_work(ctx),
-        _problems(ctx, area_groups, noun),
     ]
-    numbered = tuple(
-        Section(f"{NUMERALS[i]}、{section.title}", section.blocks)
-        for i, section in enumerate(sections)
+    # As the offices number a summary: 一、 for the parts, (一) for what each part tells.
+    numbered = (
+        Section(f"{NUMERALS[0]}、{WORK_TITLE}", ()),
+        *(
+            Section(f"({NUMERALS[i]}){section.title}", section.blocks, level=2)
+            for i, section in enumerate(work)
+        ),
+        replace(_problems(ctx, area_groups, noun), title=f"{NUMERALS[1]}、存在问题"),
     )
     if viewer.pk is None:
         scope_note = "统计范围:全部数据"
