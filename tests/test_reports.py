@@ -413,6 +413,12 @@ def test_the_page_shows_the_html_report_and_downloads_the_others(year, client):
     query = {"area": year.street.code, "period": "2025", "format": "html"}
     page = client.get("/reports/", query).content.decode()
     assert "办结率" in page and 'title="5 / 6">83.33%</a>' in page
+    # The charts as SVG images (no script for the strict CSP), numbered as in the .docx.
+    assert page.count('data-testid="report-chart"') == 2
+    assert page.count('<img src="data:image/svg+xml;base64,') == 2
+    assert "<figcaption>图1 各月受理量与当月办结量" in page
+    standalone = report_html(report_compose(viewer=year.leader, area=year.street, period=YEAR))
+    assert standalone.count('<img src="data:image/svg+xml;base64,') == 2
     download = client.get("/reports/", {**query, "format": "docx"})
     assert download["Content-Type"].startswith("application/vnd.openxml")
     assert "attachment" in download["Content-Disposition"]

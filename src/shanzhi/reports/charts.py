@@ -4,6 +4,7 @@ Chinese labels need a CJK font. Without one the charts are drawn with numbers on
 1–12, categories by their row number in the table beside them — never with empty boxes.
 """
 
+import base64
 import io
 from functools import cache
 
@@ -53,8 +54,19 @@ def chart_drawn(chart: Chart) -> bool:
 
 
 def chart_png(chart: Chart, *, font: str | None = None) -> bytes:
-    """The chart drawn as a PNG; `font` "" forces the number-only drawing."""
-    font = cjk_font() if font is None else font
+    """The chart drawn as a PNG (for the .docx); `font` "" forces the number-only drawing."""
+    return _draw(chart, "png", cjk_font() if font is None else font)
+
+
+def chart_svg_uri(chart: Chart, *, font: str | None = None) -> str:
+    """The chart drawn as SVG, as a data: URI an <img> shows (the html report): no script runs,
+    the strict CSP allows data: images, and a saved page keeps its charts. Text is drawn as
+    outlines, so the reader needs no Chinese font."""
+    svg = _draw(chart, "svg", cjk_font() if font is None else font)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+def _draw(chart: Chart, kind: str, font: str) -> bytes:
     # The object API, not pyplot: no global figure state, safe in a threaded web server.
     figure = Figure(figsize=(6.4, 3.2), dpi=150)
     axes = figure.subplots()
@@ -78,8 +90,15 @@ def chart_png(chart: Chart, *, font: str | None = None) -> bytes:
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
+    # No creation date in the SVG's metadata: the same chart draws the same bytes.
+    metadata = {"Date": None} if kind == "svg" else None
+    figure.savefig(buffer, format=kind, metadata=metadata)
     return buffer.getvalue()
+
+
+def charts_drawn(charts: list[Chart]) -> list[tuple[Chart, int]]:
+    """The charts that have something to draw, each with its number (图N) in the document."""
+    return [(chart, n) for n, chart in enumerate((c for c in charts if chart_drawn(c)), start=1)]
 
 
 def chart_caption(chart: Chart, number: int, *, font: str | None = None) -> str:

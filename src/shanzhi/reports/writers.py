@@ -17,7 +17,7 @@ from docx.oxml.ns import qn
 from docx.shared import Length, Mm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
 
-from .charts import chart_caption, chart_drawn, chart_png
+from .charts import chart_caption, chart_png, charts_drawn
 from .compose import Chart, Paragraph, Report, Table
 
 MARKDOWN, HTML, DOCX = "md", "html", "docx"
@@ -198,14 +198,10 @@ def _docx_table(document: WordDocument, table: Table) -> None:
             paragraph.add_run(span.text)
 
 
-def _docx_chart(document: WordDocument, chart: Chart, number: int) -> bool:
-    """Draw the chart unless it would be empty; whether it was drawn."""
-    if not chart_drawn(chart):
-        return False
+def _docx_chart(document: WordDocument, chart: Chart, number: int) -> None:
     picture = document.add_paragraph(style=TABLE_TEXT)
     picture.add_run().add_picture(io.BytesIO(chart_png(chart)), width=TYPE_WIDTH)
     document.add_paragraph(chart_caption(chart, number), style="Caption")
-    return True
 
 
 def report_docx(report: Report) -> bytes:
@@ -217,7 +213,7 @@ def report_docx(report: Report) -> bytes:
     _layout(document)
     document.add_paragraph(report.title, style="Title")
     document.add_paragraph(report.scope_note, style="Subtitle")
-    charts = 0
+    numbers = {id(chart): number for chart, number in charts_drawn(report.charts)}
     for section in report.sections:
         document.add_paragraph(section.title, style=f"Heading {section.level}")
         for block in section.blocks:
@@ -225,8 +221,8 @@ def report_docx(report: Report) -> bytes:
                 document.add_paragraph(block.text)
             elif isinstance(block, Table):
                 _docx_table(document, block)
-            else:
-                charts += _docx_chart(document, block, charts + 1)
+            elif id(block) in numbers:
+                _docx_chart(document, block, numbers[id(block)])
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
