@@ -10,6 +10,7 @@ from shanzhi.areas.models import Area
 from shanzhi.areas.selectors import area_level_counts
 from shanzhi.cases.flows import state_choices
 from shanzhi.cases.models import CaseType
+from shanzhi.demo.baselines import demo_baselines
 from shanzhi.demo.cases import CaseYearReport, RaisedCase, demo_cases, previous_year
 from shanzhi.demo.generator import DEMO_PASSWORD, SCALES, DemoAccount, DemoStreet, demo_build
 from shanzhi.demo.places import KNOWN_STREETS, StreetSpec
@@ -90,6 +91,9 @@ class Command(BaseCommand):
             raised = self._registry(demo, options["year"], options["scale"], with_cases)
         if with_cases:
             self._cases(demo, options["year"], options["scale"], raised)
+            self.stdout.write(
+                "上年基数(录入数):" + ";".join(demo_baselines(demo=demo, year=options["year"]))
+            )
             if not options["no_registry"]:
                 self._links(demo)
         self._print_accounts(demo.accounts)
