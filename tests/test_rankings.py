@@ -22,6 +22,7 @@ import pytest
 from django.urls import reverse
 
 from shanzhi import clock
+from shanzhi.analytics.admin import RANKABLE
 from shanzhi.analytics.models import RankingRule, RankingWeight, RankLevel
 from shanzhi.analytics.periods import period_parse
 from shanzhi.analytics.rankings import (
@@ -254,6 +255,13 @@ def test_default_rules_are_seeded_for_each_level(world):
     for level in RankLevel.values:
         kpis = {w.kpi for w in rules_for(world.leader, level).get().weights.all()}
         assert "overdue" not in kpis and "first_satisfaction_rate" in kpis, level
+
+
+def test_first_callback_satisfaction_is_a_criterion_a_rule_may_use():
+    rule_check(
+        [("first_satisfaction_rate", 5, None, None), ("overdue_per_thousand", 5, None, None)]
+    )
+    assert "first_satisfaction_rate" in dict(RANKABLE)
 
 
 def test_rule_check_refuses_in_chinese():

@@ -166,9 +166,20 @@ class _ReadOnly(ScopedAdmin):
 class BaselineAdmin(_ReadOnly):
     """录入数: figures entered for periods before the system; kept on the baselines page."""
 
-    list_display = ["area", "key", "period_start", "period_end", "value", "note", "entered_by"]
+    list_display = [
+        "area",
+        "key",
+        "source",
+        "category",
+        "case_type",
+        "period_start",
+        "period_end",
+        "value",
+        "note",
+        "entered_by",
+    ]
     list_filter = ["key", "period_kind"]
-    list_select_related = ["area", "entered_by"]
+    list_select_related = ["area", "entered_by", "category__parent", "case_type"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Baseline]:
         return super().get_queryset(request).filter(area__in=policy.areas_visible_to(request.user))
