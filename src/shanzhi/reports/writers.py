@@ -143,6 +143,39 @@ def _page_number(paragraph: Any) -> None:
     paragraph.add_run(f" {DASH}")
 
 
+# The settings that come before w:mirrorMargins in the schema's order, which Word holds to.
+_BEFORE_MIRROR = {
+    qn(f"w:{name}")
+    for name in [
+        "writeProtection",
+        "view",
+        "zoom",
+        "removePersonalInformation",
+        "removeDateAndTime",
+        "doNotDisplayPageBoundaries",
+        "displayBackgroundShape",
+        "printPostScriptOverText",
+        "printFractionalCharacterWidth",
+        "printFormsData",
+        "embedTrueTypeFonts",
+        "embedSystemFonts",
+        "saveSubsetFonts",
+        "saveFormsData",
+    ]
+}
+
+
+def _mirror_margins(document: WordDocument) -> None:
+    """Left and right margins become inside and outside: 订口 on the binding side of each page."""
+    settings = document.settings.element
+    mirror = OxmlElement("w:mirrorMargins")
+    following = next((c for c in settings if c.tag not in _BEFORE_MIRROR), None)
+    if following is None:
+        settings.append(mirror)
+    else:
+        following.addprevious(mirror)
+
+
 def _layout(document: WordDocument) -> None:
     """A4 with the standard's margins, mirrored for double-sided printing (订口 inside), and
     page numbers in the footer, odd pages right, even pages left."""
@@ -154,8 +187,7 @@ def _layout(document: WordDocument) -> None:
     section.bottom_margin = Mm(297 - 37 - 225)
     # The number's line sits 7 mm below the type area.
     section.footer_distance = Mm(297 - 37 - 225 - 7) - SIZE_4
-    settings = document.settings.element
-    settings.append(OxmlElement("w:mirrorMargins"))
+    _mirror_margins(document)
     document.settings.odd_and_even_pages_header_footer = True
     one_character = SIZE_4
     for footer, align in (
