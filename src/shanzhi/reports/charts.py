@@ -6,7 +6,7 @@ Chinese labels need a CJK font. Without one the charts are drawn with numbers on
 
 import base64
 import io
-from functools import cache
+from functools import cache, lru_cache
 
 from matplotlib import font_manager
 from matplotlib.figure import Figure
@@ -66,6 +66,9 @@ def chart_svg_uri(chart: Chart, *, font: str | None = None) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
+# A chart is its data (frozen, hashable): the same figures draw the same image, so a report
+# opened again, or as html then docx, does not draw it again.
+@lru_cache(maxsize=64)
 def _draw(chart: Chart, kind: str, font: str) -> bytes:
     # The object API, not pyplot: no global figure state, safe in a threaded web server.
     figure = Figure(figsize=(6.4, 3.2), dpi=150)
