@@ -112,7 +112,9 @@ def test_each_score_is_the_sum_of_its_contributions(world, grids, rule):
     assert rate.mean.quantize(Decimal("0.01")) == Decimal("61.11")
     assert rate.sigma.quantize(Decimal("0.01")) == Decimal("28.33") and not rate.floored
     assert "平均61.11%,标准差28.33个百分点" in rate.explanation
-    assert "越低越好" in overdue.explanation
+    assert (
+        "越低越好" in overdue.explanation and "每低于平均值一个标准差加25分" in overdue.explanation
+    )
     assert rows[-1].explanation == ""  # not scored
 
 

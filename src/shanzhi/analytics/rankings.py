@@ -142,9 +142,10 @@ class Criterion:
         if self.floored:
             spread += f",小于下限,按{_plain(self.spread)}{unit}计"
         mean = f"{_plain(self.mean)}{'%' if kpi.is_rate else kpi.unit}"
+        better, worse = ("高于", "低于") if kpi.higher_is_better else ("低于", "高于")
         return (
-            f"{kpi.name}({direction}):平均{mean},"
-            f"{spread};等于平均值得50分,每高出(或低于)一个标准差加(减)25分,0–100分封顶"
+            f"{kpi.name}({direction}):平均{mean},{spread};等于平均值得50分,"
+            f"每{better}平均值一个标准差加25分、{worse}一个标准差减25分,0–100分封顶"
         )
 
 
