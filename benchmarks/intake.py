@@ -169,7 +169,7 @@ def start_gunicorn(database_url: str, port: int, workers: int, threads: int) -> 
         "--log-level", "warning",
     ]  # fmt: skip
     server = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603 - our own interpreter
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit("gunicorn 启动失败")
@@ -182,7 +182,7 @@ def start_gunicorn(database_url: str, port: int, workers: int, threads: int) -> 
             pass
         time.sleep(0.2)
     stop(server)
-    raise SystemExit("gunicorn 未在 60 秒内就绪")
+    raise SystemExit("gunicorn 未在 180 秒内就绪")
 
 
 def stop(server: subprocess.Popen) -> None:

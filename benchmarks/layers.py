@@ -25,7 +25,7 @@ TARGETS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("引擎", "shanzhi.cases.services", ("_create_case", "perform")),
     ("引擎", "shanzhi.cases.engine", ("perform",)),
     ("汇总维护", "shanzhi.cases.engine", ("rollup_case_refresh",)),
-    ("通知", "shanzhi.cases.engine", ("notify_transition",)),
+    ("通知", "shanzhi.cases.engine", ("notify_transition", "notifications_send")),
     ("响应序列化", "shanzhi.api.present", ("case_detail",)),
 )
 ORDER = (ROOT, *dict.fromkeys(layer for layer, _, _ in TARGETS))

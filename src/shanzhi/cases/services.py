@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, ProgrammingError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -66,13 +66,15 @@ def _level_for(area: Area) -> str:
 def _next_number(street: Area, moment: datetime) -> str:
     """The street's next case number: its code, the day, and the day's year's running number.
 
-    On PostgreSQL the running number comes from a sequence of the street and year, so no two
-    intakes wait on each other; a transaction rolled back leaves its number unused (a gap).
-    SQLite serialises every writer anyway, so there a counter row does the same.
+    On PostgreSQL the running number comes from a sequence of the street and year (migration
+    cases 0007), so no two intakes wait on each other; a transaction rolled back leaves its
+    number unused (a gap). SQLite serialises every writer anyway, so there a counter row does it.
     """
     day = timezone.localdate(moment)
     if connection.vendor == "postgresql":
-        serial = _sequence_next(street.pk, day.year)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT shanzhi_case_number_next(%s, %s)", [street.pk, day.year])
+            serial = int(cursor.fetchone()[0])
     else:
         counter, _ = CaseNumberCounter.objects.select_for_update().get_or_create(
             street=street, year=day.year
@@ -81,25 +83,6 @@ def _next_number(street: Area, moment: datetime) -> str:
         counter.save(update_fields=["last"])
         serial = counter.last
     return f"{street.code}{day:%Y%m%d}{serial:06d}"
-
-
-# (street id, year) whose sequence a committed transaction of this process has seen exist.
-_SEQUENCES: set[tuple[int, int]] = set()
-
-
-def _sequence_next(street_id: int, year: int) -> int:
-    name = f"case_number_{int(street_id)}_{int(year)}"
-    with connection.cursor() as cursor:
-        if (street_id, year) not in _SEQUENCES:
-            try:
-                # A savepoint: two first intakes of a year may race to create it.
-                with transaction.atomic():
-                    cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name}")
-            except (IntegrityError, ProgrammingError):
-                pass  # the other one made it
-            transaction.on_commit(lambda: _SEQUENCES.add((street_id, year)))
-        cursor.execute("SELECT nextval(%s)", [name])
-        return int(cursor.fetchone()[0])
 
 
 def check_photos(photos: Sequence[UploadedFile]) -> list[UploadedFile]:
