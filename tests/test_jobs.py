@@ -1,6 +1,7 @@
 """Long jobs: their rows, their page (progress bar, result, error, start again), running once,
 the sweep as a task, notification delivery as a task, and a real worker on the real Redis."""
 
+import io
 import socket
 import threading
 
@@ -216,3 +217,39 @@ def test_a_real_worker_runs_a_job_from_the_real_redis(settings, world):
 
 
 assert works  # the kinds' work is declared on import
+
+
+# The first minute ---------------------------------------------------------------------------
+
+
+def test_every_page_shows_the_demo_years_progress_while_it_builds(client, settings, db):
+    from shanzhi.jobs.selectors import demo_building_flag
+
+    job = Job.objects.create(
+        kind=JobKind.DEMO,
+        title="生成演示数据",
+        status=JobStatus.RUNNING,
+        percent=42,
+        progress="正在生成 2025年5月的事件",
+        summary={"accounts": [["领导", "chengxiang.leader"]], "password": "shanzhi2026"},
+    )
+    assert "demo-banner" not in client.get("/accounts/login/").content.decode()  # no flag yet
+
+    demo_building_flag().touch()
+    page = client.get("/accounts/login/").content.decode()
+    assert 'data-testid="demo-banner"' in page and "正在生成 2025年5月的事件(42%)" in page
+    assert "chengxiang.leader" in page and 'hx-trigger="every 3s"' in page
+
+    services.job_finish(job.pk)
+    assert "demo-banner" not in client.get("/jobs/demo-banner").content.decode()
+
+
+def test_a_demo_build_stopped_half_way_says_so_at_the_next_start(settings, world):
+    from django.core.management import call_command
+
+    job = Job.objects.create(
+        kind=JobKind.DEMO, title="生成演示数据", status=JobStatus.RUNNING, params={"pid": 2**22 + 7}
+    )
+    call_command("demo", "--if-empty", "--background", stdout=io.StringIO())
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "中断" in job.error
