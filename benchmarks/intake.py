@@ -167,6 +167,7 @@ def start_gunicorn(database_url: str, port: int, workers: int, threads: int) -> 
         "--threads", str(threads),
         "--keep-alive", "30",
         "--log-level", "warning",
+        "--timeout", "120",
     ]  # fmt: skip
     server = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603 - our own interpreter
     deadline = time.monotonic() + 180
@@ -175,7 +176,7 @@ def start_gunicorn(database_url: str, port: int, workers: int, threads: int) -> 
             raise SystemExit("gunicorn 启动失败")
         try:
             conn = http.client.HTTPConnection(LOCAL, port, timeout=2)
-            conn.request("GET", "/api/v1/openapi.json")
+            conn.request("GET", "/healthz")
             if conn.getresponse().status == 200:
                 return server
         except OSError:
