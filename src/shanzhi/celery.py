@@ -10,7 +10,7 @@ servers (README: 后台任务):
 
 import os
 
-from celery import Celery
+from celery import Celery  # type: ignore[import-untyped]
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanzhi.settings")
 

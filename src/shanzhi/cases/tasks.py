@@ -1,6 +1,6 @@
 """Notification delivery as a task: a transition's request does not wait for its messages."""
 
-from celery import shared_task
+from celery import shared_task  # type: ignore[import-untyped]
 from django.conf import settings
 
 from shanzhi import clock

@@ -1,6 +1,6 @@
 """The Celery tasks: a job of any kind, and the periodic sweep that celery beat starts."""
 
-from celery import shared_task
+from celery import shared_task  # type: ignore[import-untyped]
 
 from .models import JobKind
 
