@@ -202,6 +202,7 @@ class Command(BaseCommand):
                 scale=scale,
                 raise_cases=with_cases,
                 progress=lambda line: self.stdout.write(line),
+                commit_often=self.job_id is not None,
             )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
