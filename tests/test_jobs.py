@@ -49,6 +49,7 @@ def test_an_import_job_applies_once_however_often_it_is_delivered(world):
     job.refresh_from_db()
     assert job.status == JobStatus.DONE and job.attempts == 1
     assert job.summary["applied"] and job.summary["rows"] == 3
+    assert not job.upload  # the file with its ID numbers is gone once read
     assert Person.objects.count() == 3
 
 

@@ -117,6 +117,10 @@ def job_execute(job_id: int) -> None:
             job.status, job.percent, job.progress = JobStatus.DONE, 100, "已完成"
             job.finished_at = clock.now()
             job.save()
+        if job.upload:
+            # An imported file holds ID numbers in the clear: kept only until it has been read.
+            job.upload.delete(save=False)
+            Job.objects.filter(pk=job_id).update(upload="")
     except DomainError as exc:
         _failed(job_id, exc.message, code=exc.code)
     except Exception as exc:
