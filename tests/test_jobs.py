@@ -254,3 +254,40 @@ def test_a_demo_build_stopped_half_way_says_so_at_the_next_start(settings, world
     call_command("demo", "--if-empty", "--background", stdout=io.StringIO())
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "中断" in job.error
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="进度另用一个连接写入,只在 PostgreSQL 上"
+)
+@pytest.mark.django_db(transaction=True)
+def test_an_applying_jobs_progress_is_seen_while_its_transaction_is_open(world):
+    from django.db import connections
+
+    seen: list[int] = []
+
+    def look() -> None:
+        try:
+            seen.append(Job.objects.get(kind="probe_apply").percent)
+        finally:
+            connections.close_all()
+
+    @job_kind("probe_apply", applies=True)
+    def probe(job, progress):
+        progress(50, "半程")
+        other = threading.Thread(target=look)
+        other.start()
+        other.join(timeout=10)
+        return Outcome(summary={"ok": True})
+
+    job = Job.objects.create(kind="probe_apply", title="探针", created_by=world.admin)
+    runner = threading.Thread(
+        target=lambda: (services.job_execute(job.pk), connections.close_all())
+    )
+    try:
+        runner.start()
+        runner.join(timeout=30)
+        assert not runner.is_alive(), "the job waited on its own progress"
+    finally:
+        services.WORKS.pop("probe_apply", None)
+    job.refresh_from_db()
+    assert seen == [50] and job.status == JobStatus.DONE

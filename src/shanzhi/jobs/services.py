@@ -105,10 +105,11 @@ def job_execute(job_id: int) -> None:
         kind = Job.objects.values_list("kind", flat=True).get(pk=job_id)
         work, applies = WORKS[kind]
         with transaction.atomic() if applies else nullcontext():
-            running = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING)
-            job = (running.select_for_update(skip_locked=True) if applies else running).first()
+            if applies and not _held(job_id):
+                return  # another worker is running it
+            job = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).first()
             if job is None:
-                return  # another worker holds it
+                return
             outcome = work(job, lambda percent, text: _progress(job_id, percent, text))
             if outcome.content is not None:
                 job.result.save(outcome.filename, ContentFile(outcome.content), save=False)
@@ -126,6 +127,24 @@ def job_execute(job_id: int) -> None:
     except Exception as exc:
         log.exception("后台任务 %s 出错", job_id)
         _failed(job_id, f"任务运行出错({type(exc).__name__}),请稍后重试或联系系统管理员")
+    finally:
+        side = getattr(_progress_connections, "conn", None)
+        if side is not None:
+            side.close()
+            del _progress_connections.conn
+
+
+# The lock a worker holds on a job that applies, for the length of its transaction; a lock on
+# the job's row would keep its progress (written from another connection) waiting.
+JOB_LOCK_SPACE = 7311
+
+
+def _held(job_id: int) -> bool:
+    if connection.vendor != "postgresql":
+        return True  # SQLite has one writer at a time
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [JOB_LOCK_SPACE, job_id])
+        return bool(cursor.fetchone()[0])
 
 
 def _failed(job_id: int, message: str, code: str = "") -> None:
