@@ -7,9 +7,12 @@ It drops and recreates the bench database (its name must contain "bench"), migra
 small demo street with its catalogue and a dispatcher's API key, and starts gunicorn on a free
 port of 127.0.0.1. For each client count, that many threads POST /api/v1/cases over keep-alive
 connections for the given time, each request with its own Idempotency-Key. Then the same number
-of threads write the same rows straight through psycopg for the same time (the counter update, the
-case row and its action-log row, one transaction each): the physical ceiling the API is measured
-against. gunicorn is stopped at the end, whatever happens. Nothing but 127.0.0.1 is contacted.
+of threads write the same rows straight through psycopg for the same time (the case row and its
+action-log row, one transaction each, nothing else: no counter, no application): the physical
+ceiling the API is measured against. Last, `--profile` requests go through the whole Django stack
+in this process (no socket) with each layer timed on its own — HTTP and authentication, policy,
+validation, the engine, the figures' roll-up upkeep, notifications — to show where one request's
+time goes. gunicorn is stopped at the end, whatever happens. Nothing but 127.0.0.1 is contacted.
 """
 
 import argparse
@@ -30,6 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from layers import Layers
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +45,6 @@ STREET = "330109001"  # 城厢街道, the demo's first street
 class Setup:
     key: str
     area_codes: list[str]
-    counter_id: int = 0
     case_columns: list[str] = field(default_factory=list)
     case_values: dict[str, Any] = field(default_factory=dict)
     action_columns: list[str] = field(default_factory=list)
@@ -77,6 +80,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--clients", default="1,8,32", help="并发客户端数,逗号分隔")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn 进程数")
     parser.add_argument("--threads", type=int, default=4, help="每个 gunicorn 进程的线程数")
+    parser.add_argument("--profile", type=int, default=300, help="分层计时的请求数(进程内)")
     args = parser.parse_args()
     url = urlsplit(args.database_url)
     if url.scheme not in {"postgres", "postgresql"} or url.hostname != LOCAL:
@@ -125,13 +129,12 @@ def learn_rows(setup: Setup) -> None:
     """Copy the rows the API wrote for one case: the ceiling writes exactly these again."""
     from django.db import connection
 
-    from shanzhi.cases.models import Case, CaseAction, CaseNumberCounter
+    from shanzhi.cases.models import Case, CaseAction
 
     case = Case.objects.filter(client_key__startswith="bench-").order_by("id").first()
     if case is None:
         raise SystemExit("接口没有建立任何事件,无法测写入上限")
     action = CaseAction.objects.get(case=case, action="report")
-    setup.counter_id = CaseNumberCounter.objects.get(street_id=case.street_id).pk
 
     def row(obj: Any) -> tuple[list[str], dict[str, Any]]:
         fields = [f for f in obj._meta.concrete_fields if not f.primary_key]
@@ -164,22 +167,23 @@ def start_gunicorn(database_url: str, port: int, workers: int, threads: int) -> 
         "--threads", str(threads),
         "--keep-alive", "30",
         "--log-level", "warning",
+        "--timeout", "120",
     ]  # fmt: skip
     server = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603 - our own interpreter
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit("gunicorn 启动失败")
         try:
             conn = http.client.HTTPConnection(LOCAL, port, timeout=2)
-            conn.request("GET", "/api/v1/openapi.json")
+            conn.request("GET", "/healthz")
             if conn.getresponse().status == 200:
                 return server
         except OSError:
             pass
         time.sleep(0.2)
     stop(server)
-    raise SystemExit("gunicorn 未在 60 秒内就绪")
+    raise SystemExit("gunicorn 未在 180 秒内就绪")
 
 
 def stop(server: subprocess.Popen) -> None:
@@ -204,6 +208,44 @@ def run_threads(clients: int, seconds: float, work: Callable[[float, Run, int], 
     return run
 
 
+def report_body(setup: Setup, n: int, i: int) -> str:
+    return json.dumps(
+        {
+            "area_code": setup.area_codes[(n * 7919 + i) % len(setup.area_codes)],
+            "description": f"压测上报:第{n}号客户端第{i}件,楼道灯不亮",
+            "reporter_name": "压测",
+            "reporter_phone": "13800001111",
+        }
+    )
+
+
+def profile(setup: Setup, count: int) -> Layers:
+    """`count` reports through the whole Django stack in this process, each layer timed."""
+    from django.db import connection
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {setup.key}")
+    layers = Layers()
+
+    def one(i: int) -> None:
+        response = client.post(
+            "/api/v1/cases",
+            report_body(setup, 99, i),
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=f"bench-{uuid.uuid4()}",
+        )
+        if response.status_code != 201:
+            raise SystemExit(f"分层计时的上报失败:{response.status_code}")
+
+    for i in range(10):  # warm the caches, as the workers are
+        one(-i - 1)
+    with layers.patched():
+        for i in range(count):
+            layers.run(lambda i=i: one(i))
+    connection.close()
+    return layers
+
+
 def api_client(port: int, setup: Setup) -> Callable[[float, Run, int], None]:
     headers = {"Authorization": f"Bearer {setup.key}", "Content-Type": "application/json"}
 
@@ -214,14 +256,7 @@ def api_client(port: int, setup: Setup) -> Callable[[float, Run, int], None]:
         i = 0
         while time.monotonic() < deadline:
             i += 1
-            body = json.dumps(
-                {
-                    "area_code": setup.area_codes[(n * 7919 + i) % len(setup.area_codes)],
-                    "description": f"压测上报:第{n}号客户端第{i}件,楼道灯不亮",
-                    "reporter_name": "压测",
-                    "reporter_phone": "13800001111",
-                }
-            )
+            body = report_body(setup, n, i)
             started = time.perf_counter()
             try:
                 conn.request(
@@ -249,9 +284,7 @@ def api_client(port: int, setup: Setup) -> Callable[[float, Run, int], None]:
 
 
 def ceiling_writer(database_url: str, setup: Setup) -> Callable[[float, Run, int], None]:
-    counter = (
-        "UPDATE cases_casenumbercounter SET last = last + 1 WHERE id = %s RETURNING last, year"
-    )
+    """One case row and its log row per transaction, numbered by the client: the raw ceiling."""
     insert_case = sql.SQL("INSERT INTO cases_case ({}) VALUES ({}) RETURNING id").format(
         sql.SQL(", ").join(map(sql.Identifier, setup.case_columns)),
         sql.SQL(", ").join(sql.Placeholder() * len(setup.case_columns)),
@@ -266,9 +299,8 @@ def ceiling_writer(database_url: str, setup: Setup) -> Callable[[float, Run, int
         with psycopg.connect(database_url) as conn:
             while time.monotonic() < deadline:
                 with conn.transaction():
-                    last, year = conn.execute(counter, (setup.counter_id,)).fetchone() or (0, 0)
                     case = setup.case_values | {
-                        "number": f"{STREET}{year}{last:06d}",
+                        "number": f"C{n:03d}-{uuid.uuid4().hex[:24]}",
                         "tracking_token": secrets.token_urlsafe(16),
                         "client_key": f"ceiling-{uuid.uuid4()}",
                     }
@@ -300,6 +332,7 @@ def main() -> None:
     finally:
         stop(server)
     learn_rows(setup)
+    layers = profile(setup, args.profile) if args.profile else None
     ceilings = []
     for clients in args.client_counts:
         print(f"写入上限:{clients} 个连接,{args.seconds:g} 秒……", flush=True)
@@ -317,6 +350,9 @@ def main() -> None:
             f"{clients:>7} {rate:>9.1f} {run.percentile(0.5):>8.1f} {run.percentile(0.99):>8.1f} "
             f"{run.failed:>6} {limit:>14.1f} {rate / limit if limit else 0:>6.1%}"
         )
+    print("ceiling: 每个事务只写一行事件和一行流转记录,没有编号计数行,也没有应用逻辑")
+    if layers is not None:
+        layers.print("一次上报的分层耗时(进程内,不经网络)")
 
 
 if __name__ == "__main__":

@@ -77,3 +77,41 @@ def test_a_stale_form_cannot_overwrite_a_newer_state(world):
             expected_version=seen.version,
         )
     assert Case.objects.get(pk=case.pk).state == State.IN_PROGRESS
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_report_does_not_wait_for_another_report_of_the_same_street(world):
+    """No row that every intake of a street must lock: the second report commits while the
+    first one's transaction is still open, and both numbers stay unique and dated."""
+    from django.utils import timezone
+
+    from shanzhi.cases.models import Source
+
+    # The street's first case of the year makes its sequence; only a report at that very
+    # moment waits for it.
+    services.case_report(area=world.microgrid, source=Source.RESIDENT, description="第一件")
+    finished = threading.Event()
+    numbers: list[str] = []
+
+    def second_report() -> None:
+        try:
+            case, _ = services.case_report(
+                area=world.sibling_microgrid, source=Source.RESIDENT, description="路灯不亮"
+            )
+            numbers.append(case.number)
+            finished.set()
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        first, _ = services.case_report(
+            area=world.microgrid, source=Source.RESIDENT, description="楼道堆物"
+        )
+        other = threading.Thread(target=second_report)
+        other.start()
+        assert finished.wait(timeout=10), "the second report waited for the first"
+    other.join(timeout=10)
+    day = f"{timezone.localdate(first.reported_at):%Y%m%d}"
+    assert len({first.number, *numbers}) == 2
+    assert all(n.startswith(f"330109001{day}") for n in (first.number, *numbers))

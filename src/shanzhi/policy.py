@@ -14,6 +14,7 @@ from shanzhi.api.models import ApiToken
 from shanzhi.areas.models import Area, Level
 from shanzhi.cases.models import Attachment, Case, Source, State
 from shanzhi.errors import NotFound
+from shanzhi.jobs.models import Job
 
 _GRANTS_CACHE = "_shanzhi_active_grants"
 
@@ -823,3 +824,24 @@ def can_revoke_api_token(user: Any, token: ApiToken) -> bool:
     if is_platform_admin(user):
         return True
     return token.user is not None and can_manage_user(user, token.user)
+
+
+# Long jobs ---------------------------------------------------------------------------------------
+
+
+def jobs_visible_to(user: Any) -> QuerySet[Job]:
+    """A person sees the jobs they started (their result may hold what only they may read);
+    the platform's own jobs (the sweep, the demo) are the platform administrators'."""
+    if not _is_signed_in(user):
+        return Job.objects.none()
+    if is_platform_admin(user):
+        return Job.objects.all()
+    return Job.objects.filter(created_by=user)
+
+
+def job_for(user: Any, job_id: int) -> Job:
+    """The job if the user may see it; otherwise NotFound, as if it did not exist."""
+    job = jobs_visible_to(user).filter(pk=job_id).first()
+    if job is None:
+        raise NotFound("没有找到该任务,或您无权查看")
+    return job

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "shanzhi.open311",
     "shanzhi.demo",
     "shanzhi.ops",
+    "shanzhi.jobs",
     "shanzhi.web",
 ]
 
@@ -107,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "shanzhi.web.context_processors.navigation",
+                "shanzhi.web.context_processors.demo_progress",
             ],
         },
     },
@@ -140,6 +142,24 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Long jobs (shanzhi.celery, shanzhi.jobs): Celery with Redis as broker. Unset, every task runs
+# at once in the process that asks for it (the embedded run needs no worker).
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_IGNORE_RESULT = True
+# A job is taken off the queue only when it has finished: a worker that dies mid-way leaves it
+# to another, and the job's own row keeps it from being applied twice.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "Asia/Shanghai"
+# celery beat runs the deadline sweep this often (cron with `shanzhi sweep` does the same).
+SHANZHI_SWEEP_SECONDS = env_int("SHANZHI_SWEEP_SECONDS", 60)
+CELERY_BEAT_SCHEDULE = {
+    "sweep": {"task": "shanzhi.jobs.tasks.sweep", "schedule": SHANZHI_SWEEP_SECONDS},
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -96,7 +96,7 @@ def _action(row: CaseAction) -> dict[str, Any]:
         "from_unit": row.from_unit.name if row.from_unit else None,
         "to_unit": row.to_unit.name if row.to_unit else None,
         "note": row.note,
-        "attachment_count": len(row.attachments.all()),
+        "attachment_count": row.attachment_count,  # type: ignore[attr-defined]
         "created_at": row.created_at,
     }
 
@@ -138,7 +138,7 @@ def case_detail(case: Case, *, user: User | None) -> dict[str, Any]:
             {"key": doc.spec.key, "title": doc.spec.title, "issued_at": doc.row.created_at}
             for doc in case_documents(case)
         ],
-        "timeline": [_action(row) for row in case_timeline(case=case)],
+        "timeline": [_action(row) for row in case_timeline(case=case, counted=True)],
     }
 
 

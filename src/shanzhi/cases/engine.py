@@ -40,7 +40,7 @@ from .flows.spec import (
     TransitionSpec,
 )
 from .models import Attachment, Case, CaseAction, CaseClock
-from .notifications import notify_transition
+from .tasks import notifications_send
 
 __all__ = ["CaseConflict", "InvalidInput", "MissingInput", "TransitionRefused", "perform"]
 
@@ -387,7 +387,7 @@ def perform(
             transition.check(step)
         log = _apply(step, locked, flow, transition, attachments)
         done = locked
-        transaction.on_commit(lambda: notify_transition(done, log))
+        transaction.on_commit(lambda: notifications_send(done, log))
         then = transition.then
         if then is not None and step.handover == "" and then.test(step):
             locked = perform(case=locked, actor=None, action=then.action, **then.inputs(step))

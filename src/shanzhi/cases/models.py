@@ -493,7 +493,11 @@ class Notification(models.Model):
 
 
 class CaseNumberCounter(models.Model):
-    """The running number of a street's cases in a year; one row each, locked while it counts."""
+    """On SQLite, the running number of a street's cases in a year, locked while it counts.
+
+    PostgreSQL takes the number from a sequence of the street and year instead (no row that
+    every intake of a street must lock); see `services._next_number`.
+    """
 
     street = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField()

@@ -79,13 +79,9 @@ def notify(*, users: Iterable[User], case: Case | None, kind: str, message: str,
     return len(new)
 
 
-def notify_transition(case: Case, log: CaseAction) -> None:
-    """Tell the people the transition's declaration names, keyed by the case version it produced.
-
-    A replayed past (the demo's year) notifies nobody: there is no one to act on it any more.
-    """
-    if clock.is_replaying():
-        return
+def notify_transition(case: Case, log: CaseAction, *, version: int) -> None:
+    """Tell the people the transition's declaration names, keyed by the case `version` it
+    produced (so that a delivery repeated later, the case moved on, sends nothing twice)."""
     from .flows import FLOWS
 
     flow = FLOWS.get(log.flow)
@@ -96,6 +92,6 @@ def notify_transition(case: Case, log: CaseAction) -> None:
         users=audience(case, transition.tell.who),
         case=case,
         kind=log.action,
-        key=f"{log.action}:{case.pk}:{case.version}",
+        key=f"{log.action}:{case.pk}:{version}",
         message=f"{transition.tell.verb}:{case.number} {case.title}",
     )

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from shanzhi import clock, policy
@@ -100,13 +100,15 @@ def deadline_status(case: Case, moment: datetime | None = None) -> str:
     return ""
 
 
-def case_timeline(*, case: Case) -> QuerySet[CaseAction]:
-    """The action log of a case, oldest first, with actors, units and attachments."""
-    return (
-        case.actions.select_related("actor", "from_unit", "to_unit")
-        .prefetch_related("attachments")
-        .order_by("created_at", "id")
-    )
+def case_timeline(*, case: Case, counted: bool = False) -> QuerySet[CaseAction]:
+    """The action log of a case, oldest first, with actors, units and attachments. `counted`:
+    only how many attachments each row has (`attachment_count`), in the same query."""
+    rows = case.actions.select_related("actor", "from_unit", "to_unit")
+    if counted:
+        rows = rows.annotate(attachment_count=Count("attachments"))
+    else:
+        rows = rows.prefetch_related("attachments")
+    return rows.order_by("created_at", "id")
 
 
 def inbox_for(*, user: User) -> QuerySet[Case]:

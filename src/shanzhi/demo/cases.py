@@ -53,7 +53,7 @@ from .places import GIVEN_CHARS, PLACE_SYLLABLES, SURNAMES
 # a case on SQLite, the figures' roll-up rebuilt once at the end), so `full` is sized to replay
 # in about five minutes rather than to the 20,000-odd a street of this size sees; `small` is for
 # tests.
-VOLUMES = {"full": 12_000, "small": 360}
+VOLUMES = {"full": 20_000, "small": 360}
 
 SOURCE_SHARES: dict[str, float] = {
     Source.GRID_PATROL: 0.35,

@@ -16,7 +16,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -1607,12 +1607,15 @@ def demo_registry(
     scale: str,
     raise_cases: bool = True,
     progress: Callable[[str], None] | None = None,
+    commit_often: bool = False,
 ) -> RegistryReport:
     """Fill the demo street's registry; the same seed gives the same registry on the same day.
 
     With `raise_cases` the enterprise visits whose problems became appeal cases are returned
     (in `raised`) for `demo_cases` to replay at their moments; without it they are logged as
-    visits that noted the problems.
+    visits that noted the problems. With `commit_often` each batch commits on its own instead
+    of the whole registry at once: a server already running beside the build (make run) gets
+    its turn to write between batches, where SQLite would make it wait for minutes.
     """
     if scale not in REGISTRY_SCALES:
         raise DomainError(f"规模只能是 {'、'.join(REGISTRY_SCALES)}")
@@ -1635,7 +1638,7 @@ def demo_registry(
         return result
 
     made = registry.made
-    with _roomy_sqlite_cache(), transaction.atomic():
+    with _roomy_sqlite_cache(), nullcontext() if commit_often else transaction.atomic():
         part(
             "楼栋与房屋",
             registry.buildings,

@@ -3,6 +3,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from shanzhi import policy
+from shanzhi.jobs.selectors import demo_building_flag, demo_job_unfinished
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -18,3 +19,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "can_view_figures": policy.can_view_figures(user),
         "can_read_security_log": policy.can_read_security_log(user),
     }
+
+
+def demo_progress(request: HttpRequest) -> dict[str, Any]:
+    """The demo year's job while a background process builds it (a file says so: no query
+    otherwise); its banner polls on by itself."""
+    if not demo_building_flag().exists():
+        return {}
+    job = demo_job_unfinished()
+    return {"demo_building": job is not None, "demo_job": job}

@@ -12,29 +12,20 @@ from django import forms
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from shanzhi import policy
 from shanzhi.areas.models import Area
 from shanzhi.errors import DomainError, PermissionDenied
+from shanzhi.jobs.models import JobKind, JobStatus
+from shanzhi.jobs.services import job_start
 from shanzhi.registry.exports import (
     EXPORTS,
-    export_filename,
     export_kind,
     personal_export_area,
-    registry_export,
 )
-from shanzhi.registry.imports import (
-    SPECS,
-    import_streets_for,
-    template_name,
-    template_write,
-)
-from shanzhi.registry.imports import (
-    registry_import as import_file,
-)
-from shanzhi.registry.models import AccessVia
+from shanzhi.registry.imports import SPECS, import_streets_for, template_name, template_write
 from shanzhi.registry.selectors import RecordFilters
 
 from .forms_cases import AreaChoiceField
@@ -42,8 +33,6 @@ from .forms_registry import RecordFilterForm
 from .views_cases import signed_in, staff_page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# The page lists this many errors; the command's --report gives them all.
-SHOWN_ERRORS = 500
 
 
 class ImportForm(forms.Form):
@@ -70,7 +59,7 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(".xlsx"):
             raise forms.ValidationError("请上传 .xlsx 格式的 Excel 文件(可先下载模板)")
-        # The import runs inside the request: what cannot finish in it is refused at once.
+        # A file this big would hold a worker (and, on SQLite, every writer) too long.
         limit = settings.SHANZHI_WEB_IMPORT_MAX_BYTES
         if upload.size > limit:
             raise forms.ValidationError(
@@ -95,24 +84,26 @@ def registry_import(request: HttpRequest) -> HttpResponse:
     result = None
     dry_run = request.POST.get("mode") != "apply"
     if request.method == "POST" and form.is_valid():
-        try:
-            result = import_file(
-                actor=user,
-                kind=form.cleaned_data["kind"],
-                source=form.cleaned_data["file"],
-                street=form.cleaned_data["street"],
-                dry_run=dry_run,
-                max_rows=settings.SHANZHI_WEB_IMPORT_MAX_ROWS,
-            )
-        except DomainError as exc:
-            form.add_error("file", exc.message)
+        # A job reads, checks and writes the file; its page shows how far it is.
+        upload = form.cleaned_data["file"]
+        kind = form.cleaned_data["kind"]
+        job = job_start(
+            kind=JobKind.REGISTRY_IMPORT,
+            title=f"{'校验' if dry_run else '导入'}{SPECS[kind].title}:{upload.name}",
+            actor=user,
+            params={"kind": kind, "street": form.cleaned_data["street"].pk, "dry_run": dry_run},
+            upload=(upload.name, upload.read()),
+        )
+        if job.status == JobStatus.FAILED:
+            form.add_error("file", job.error)
+        elif job.status == JobStatus.DONE:  # no worker: done already, shown here as before
+            result = job.summary
+        else:
+            return redirect("job_detail", job_id=job.pk)
     context = {
         "form": form,
         "kinds": [(kind, spec.title) for kind, spec in SPECS.items()],
         "result": result,
-        "dry_run": dry_run,
-        "errors": result.errors[:SHOWN_ERRORS] if result else [],
-        "hidden_errors": max(0, len(result.errors) - SHOWN_ERRORS) if result else 0,
         "one_street": len(streets) == 1,
     }
     # A file refused whole (too big, unreadable, too long) is bad input; a report of bad rows is
@@ -165,27 +156,26 @@ def registry_export_view(request: HttpRequest, kind: str) -> HttpResponseBase:
     context |= export_context(request, kind, filters)
     personal = request.method == "POST" and request.POST.get("personal") == "1"
     reason = request.POST.get("reason", "").strip()
-    buffer = BytesIO()
-    try:
-        registry_export(
-            user=user,
-            kind=kind,
-            target=buffer,
-            filters=filters,
-            personal=personal,
-            reason=reason,
-            via=AccessVia.EXPORT,
-        )
-    except PermissionDenied as exc:
-        context["message"] = exc.message
-        return render(request, "web/registry_io/export.html", context, status=403)
-    except DomainError as exc:
-        context |= {"message": exc.message, "reason": reason}
-        return render(request, "web/registry_io/export.html", context, status=400)
-    buffer.seek(0)
+    # A long list takes long to write: a job does it, and its page shows how far it is.
+    job = job_start(
+        kind=JobKind.REGISTRY_EXPORT,
+        title=f"导出{EXPORTS[kind].title}清单{'(含个人信息)' if personal else ''}",
+        actor=user,
+        params={
+            "kind": kind,
+            "query": request.GET.urlencode(),
+            "personal": personal,
+            "reason": reason,
+        },
+    )
+    if job.status == JobStatus.FAILED:
+        refused = job.summary.get("code") == PermissionDenied.code
+        context |= {"message": job.error, "reason": "" if refused else reason}
+        status = 403 if refused else 400
+        return render(request, "web/registry_io/export.html", context, status=status)
+    if job.status != JobStatus.DONE:
+        return redirect("job_detail", job_id=job.pk)
+    # No worker: done already, handed over as before.
     return FileResponse(
-        buffer,
-        as_attachment=True,
-        filename=export_filename(kind, personal=personal),
-        content_type=XLSX,
+        job.result.open("rb"), as_attachment=True, filename=job.result_name, content_type=XLSX
     )

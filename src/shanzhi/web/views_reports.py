@@ -4,18 +4,20 @@ from typing import Any
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from shanzhi import clock, policy
 from shanzhi.analytics.periods import HELP
 from shanzhi.errors import DomainError
+from shanzhi.jobs.models import JobKind, JobStatus
+from shanzhi.jobs.services import job_start
 from shanzhi.reports.compose import REPORT_LEVELS, report_area, report_compose, report_period
-from shanzhi.reports.writers import CONTENT_TYPES, FORMATS, HTML, report_write
+from shanzhi.reports.writers import CONTENT_TYPES, FORMATS, HTML
 
 from .forms_cases import AreaChoiceField
-from .views_cases import staff_page
+from .views_cases import signed_in, staff_page
 
 
 class ReportForm(forms.Form):
@@ -59,13 +61,20 @@ def reports(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         form.add_error("area", error.message)
         return render(request, "web/reports/page.html", {"form": form}, status=400)
-    report = report_compose(viewer=request.user, area=area, period=form.cleaned_data["period"])
     kind = form.cleaned_data["format"]
     if kind == HTML:
+        report = report_compose(viewer=request.user, area=area, period=form.cleaned_data["period"])
         return render(request, "web/reports/page.html", {"form": form, "report": report})
-    response = HttpResponse(report_write(report, kind), content_type=CONTENT_TYPES[kind])
-    disposition = content_disposition_header(
-        as_attachment=True, filename=f"{report.filename_stem}.{kind}"
+    # A file takes long to count and write: a job does it, and its page shows how far it is.
+    job = job_start(
+        kind=JobKind.REPORT,
+        title=f"工作总结:{area.name} {form.data['period']}({FORMATS[kind]})",
+        actor=signed_in(request),
+        params={"area": area.code, "period": form.data["period"], "format": kind},
     )
-    response.headers["Content-Disposition"] = disposition or "attachment"
-    return response
+    if job.status == JobStatus.DONE:  # no worker: done already, handed over as before
+        response = HttpResponse(job.result.read(), content_type=CONTENT_TYPES[kind])
+        disposition = content_disposition_header(as_attachment=True, filename=job.result_name)
+        response.headers["Content-Disposition"] = disposition or "attachment"
+        return response
+    return redirect("job_detail", job_id=job.pk)

@@ -1,3 +1,8 @@
+import argparse
+import os
+import re
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -16,6 +21,29 @@ from shanzhi.demo.generator import DEMO_PASSWORD, SCALES, DemoAccount, DemoStree
 from shanzhi.demo.places import KNOWN_STREETS, StreetSpec
 from shanzhi.demo.registry import RegistryReport, demo_case_links, demo_registry
 from shanzhi.errors import DomainError
+from shanzhi.jobs.models import Job, JobKind, JobStatus
+from shanzhi.jobs.selectors import demo_building_flag
+from shanzhi.jobs.services import job_fail, job_finish, job_progress
+
+MONTH = re.compile(r"年(\d{1,2})月")
+
+
+def _interrupted_jobs_fail() -> None:
+    """A demo job whose process is gone (stopped with Ctrl+C, say) says so instead of running."""
+    for job in Job.objects.filter(kind=JobKind.DEMO, status=JobStatus.RUNNING):
+        pid = job.params.get("pid")
+        if not pid or not _pid_alive(pid):
+            job_fail(job.pk, "演示数据生成被中断:可删除 var/ 目录后重新运行 make run")
+            demo_building_flag().unlink(missing_ok=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
 
 # One account of each kind is enough to try every role; the rest follow the same pattern.
 SHOWN_ROLES = (
@@ -59,18 +87,83 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-registry", action="store_true", help="不生成人房企事物登记和走访、核查"
         )
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help="在另一个进程中生成,本命令立即返回;进度显示在每个页面顶部,日志在 var/demo.log",
+        )
+        # The background process's own job row, which it reports its progress to.
+        parser.add_argument("--job", type=int, help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         spec = self._spec(options)
+        self.job_id: int | None = options["job"]
         if options["if_empty"] and Area.objects.exists():
             self.stdout.write("数据库中已有数据,未生成演示街道。")
+            _interrupted_jobs_fail()
             self._print_existing(spec)
             return
+        if options["background"]:
+            self._start_in_background(options)
+            return
+        try:
+            self._build(spec, options)
+        except CommandError as exc:
+            if self.job_id is not None:
+                job_fail(self.job_id, f"演示数据生成失败:{exc}")
+            raise
+        except BaseException:
+            if self.job_id is not None:
+                job_fail(self.job_id, "演示数据生成中断:可删除 var/ 目录后重新运行 make run")
+            raise
+        finally:
+            if self.job_id is not None:
+                demo_building_flag().unlink(missing_ok=True)
+
+    def _stage(self, percent: int, text: str) -> None:
+        if self.job_id is not None:
+            job_progress(self.job_id, percent, text)
+
+    def _start_in_background(self, options: dict[str, Any]) -> None:
+        """Start this command again in a process of its own, reporting to a job row."""
+        job = Job.objects.create(
+            kind=JobKind.DEMO, title="生成演示数据", status=JobStatus.RUNNING, progress="正在启动"
+        )
+        command = [sys.executable, "-m", "shanzhi.manage", "demo", "--job", str(job.pk)]
+        for flag in ("seed", "scale", "street", "year"):
+            command += [f"--{flag}", str(options[flag])]
+        for flag in ("no_cases", "no_registry"):
+            if options[flag]:
+                command.append(f"--{flag.replace('_', '-')}")
+        demo_building_flag().parent.mkdir(parents=True, exist_ok=True)
+        demo_building_flag().touch()
+        log = (demo_building_flag().parent / "demo.log").open("ab")
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        Job.objects.filter(pk=job.pk).update(params={"pid": process.pid})
+        self.stdout.write(
+            self.style.SUCCESS(
+                "演示数据正在后台生成(约需数分钟):登录页马上可用,进度显示在页面顶部,"
+                f"日志见 {demo_building_flag().parent / 'demo.log'}"
+            )
+        )
+        self.stdout.write(f"演示账号的密码均为 {DEMO_PASSWORD};账号名在生成街道后显示在页面顶部。")
+
+    def _build(self, spec: StreetSpec, options: dict[str, Any]) -> None:
         started = time.monotonic()
+        self._stage(1, "正在生成街道、网格、单位和人员")
         try:
             demo = demo_build(spec=spec, seed=options["seed"], scale=options["scale"])
         except DomainError as exc:
             raise CommandError(exc.message) from exc
+        accounts = [
+            [Role(a.role).label, a.username]
+            for role in SHOWN_ROLES
+            for a in [a for a in demo.accounts if a.role == role][:1]
+        ]
+        if self.job_id is not None:
+            Job.objects.filter(pk=self.job_id).update(
+                summary={"accounts": accounts, "password": DEMO_PASSWORD}
+            )
         elapsed = time.monotonic() - started
         counts = area_level_counts(area=demo.street)
         self.stdout.write(
@@ -88,6 +181,7 @@ class Command(BaseCommand):
         with_cases = not options["no_cases"]
         raised: list[RaisedCase] = []
         if not options["no_registry"]:
+            self._stage(5, "正在生成人房企事物登记、走访和核查")
             raised = self._registry(demo, options["year"], options["scale"], with_cases)
         if with_cases:
             self._cases(demo, options["year"], options["scale"], raised)
@@ -95,8 +189,11 @@ class Command(BaseCommand):
                 "上年基数(录入数):" + ";".join(demo_baselines(demo=demo, year=options["year"]))
             )
             if not options["no_registry"]:
+                self._stage(97, "正在把事件关联到登记记录")
                 self._links(demo)
         self._print_accounts(demo.accounts)
+        if self.job_id is not None:
+            job_finish(self.job_id, {"accounts": accounts, "password": DEMO_PASSWORD})
 
     def _registry(
         self, demo: DemoStreet, year: int, scale: str, with_cases: bool
@@ -109,6 +206,7 @@ class Command(BaseCommand):
                 scale=scale,
                 raise_cases=with_cases,
                 progress=lambda line: self.stdout.write(line),
+                commit_often=self.job_id is not None,
             )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
@@ -142,12 +240,18 @@ class Command(BaseCommand):
                 demo=demo,
                 year=year,
                 scale=scale,
-                progress=lambda line: self.stdout.write(line),
+                progress=self._month,
                 raised=raised,
             )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self._print_year(report)
+
+    def _month(self, line: str) -> None:
+        """The year's progress: each month's line, read as a share of the bar from 25 to 95."""
+        self.stdout.write(line)
+        month = next((int(m) for m in MONTH.findall(line)), 0)
+        self._stage(25 + round(70 * (month - 1) / 12) if month else 25, line.strip("…"))
 
     def _print_year(self, report: CaseYearReport) -> None:
         labels = dict(state_choices())
