@@ -38,7 +38,9 @@ def propose(world, round_, title="加装电梯", area=None, **fields):
         "proposer_phone": "13900001234",
     }
     values.update(fields)
-    return services.proposal_submit(round_=round_, area=area or world.microgrid, title=title, **values)
+    return services.proposal_submit(
+        round_=round_, area=area or world.microgrid, title=title, **values
+    )
 
 
 def to_stage(world, round_, stage: Stage) -> Round:

@@ -152,7 +152,9 @@ def test_a_tie_for_the_last_seat_is_not_published(world):
 
 def test_a_paper_ballot_counts_when_two_staff_enter_it_alike(world):
     round_, (a, b, _), voters = voting_round(world)
-    assert services.paper_ballot_enter(voter=voters[0], proposal_ids=[a.pk], actor=world.admin) is None
+    assert (
+        services.paper_ballot_enter(voter=voters[0], proposal_ids=[a.pk], actor=world.admin) is None
+    )
     with pytest.raises(ParticipationRefused, match="另一名工作人员"):
         services.paper_ballot_enter(voter=voters[0], proposal_ids=[a.pk], actor=world.admin)
     with pytest.raises(ParticipationRefused, match="两次录入不一致"):
@@ -199,7 +201,12 @@ def test_the_database_refuses_edits_of_ballots_and_the_ledger(world):
     round_, proposals, voters = voting_round(world)
     ballot = services.ballot_cast(voter=voters[0], proposal_ids=[proposals[0].pk])
     with pytest.raises(Exception, match=r"只追加|permission denied"), transaction.atomic():
-        Ballot.objects.filter(pk=ballot.pk).delete()
+        Ballot.objects.filter(pk=ballot.pk).update(cast_at=clock.now())
+    volunteer = make_volunteer(world)
+    entry = services.points_adjust(volunteer=volunteer, delta=5, reason="补录", actor=world.admin)
+    with pytest.raises(Exception, match=r"只追加|permission denied"), transaction.atomic():
+        PointEntry.objects.filter(pk=entry.pk).update(delta=500, balance=500)
+    assert PointEntry.objects.get(pk=entry.pk).balance == 5
 
 
 # Projects ----------------------------------------------------------------------------------
@@ -312,7 +319,9 @@ def _funded_volunteer(world, points):
 
 def test_an_exchange_takes_points_and_stock_and_never_goes_below_zero(world):
     volunteer, reward = _funded_volunteer(world, 40)
-    services.reward_exchange(volunteer=volunteer, reward=reward, channel="counter", actor=world.admin)
+    services.reward_exchange(
+        volunteer=volunteer, reward=reward, channel="counter", actor=world.admin
+    )
     assert selectors.points_balance(volunteer) == 10
     assert Reward.objects.get(pk=reward.pk).stock == 4
     with pytest.raises(ParticipationRefused, match="积分不足:现有10分,需30分"):

@@ -15,5 +15,6 @@ urlpatterns = [
     path("reports/", include("shanzhi.web.urls_reports")),
     path("dashboard/", include("shanzhi.web.urls_dashboard")),
     path("figures/", include("shanzhi.web.urls_figures")),
+    path("", include("shanzhi.participation.urls")),
     path("", include("shanzhi.web.urls")),
 ]

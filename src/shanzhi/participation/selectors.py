@@ -18,6 +18,7 @@ from .models import (
     PartnerUnit,
     PointEntry,
     Project,
+    ProjectStatus,
     Proposal,
     ProposalStatus,
     Reward,
@@ -221,6 +222,12 @@ def rounds_open_for(area: Area) -> QuerySet[Round]:
 
 
 # Projects --------------------------------------------------------------------------------
+
+
+def statuses_of(street: Area) -> QuerySet[ProjectStatus]:
+    """The street's own status catalogue when it has set one, otherwise the shared one."""
+    own = ProjectStatus.objects.filter(street=street)
+    return own if own.exists() else ProjectStatus.objects.filter(street__isnull=True)
 
 
 def projects_of_area(area: Area) -> QuerySet[Project]:

@@ -405,11 +405,10 @@ def status_defaults_seed() -> None:
 
 def status_catalogue(street: Area) -> list[ProjectStatus]:
     """The street's own statuses when it has set some, otherwise the shared catalogue."""
-    own = list(ProjectStatus.objects.filter(street=street))
-    if own:
-        return own
+    from .selectors import statuses_of
+
     status_defaults_seed()
-    return list(ProjectStatus.objects.filter(street__isnull=True))
+    return list(statuses_of(street))
 
 
 def rolled_up_progress(items: Sequence[SubItem]) -> int | None:
