@@ -938,3 +938,19 @@ def can_run_volunteering(user: Any, area: Area) -> bool:
 def participation_areas_for(user: Any) -> QuerySet[Area]:
     """Where the user may set up rounds and activities: streets and communities of their scope."""
     return areas_visible_to(user).filter(level__in=[Level.STREET, Level.COMMUNITY])
+
+
+def person_for_id_number(user: Any, number: str) -> Any:
+    """The registry person with this 身份证号 (checked, 18 digits) in the user's participation
+    scope: staff registering a council member or a volunteer have the ID card in hand, so an
+    exact match is all they are shown (never a list of people)."""
+    from shanzhi.protection import digest
+    from shanzhi.registry.models import Person
+
+    people = Person.objects.filter(id_number_digest=digest(number), deleted_at__isnull=True)
+    if not is_platform_admin(user):
+        people = people.filter(_paths_q(scope_paths(user, PARTICIPATION_ROLES), "area__path"))
+    person = people.select_related("area").first()
+    if person is None:
+        raise NotFound("登记库中没有该身份证号的居民,或不在您的辖区范围内")
+    return person

@@ -6,12 +6,13 @@ Views only translate: policy decides who, services write, selectors read.
 
 import io
 from collections.abc import Callable
-from typing import Any
+from functools import wraps
+from typing import Any, cast
 
 import segno
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,8 +21,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from shanzhi import clock, policy, ratelimit
 from shanzhi.areas.models import Area
 from shanzhi.errors import DomainError, NotFound
-from shanzhi.protection import digest
-from shanzhi.registry.models import Person
 from shanzhi.uploads import photo_response
 from shanzhi.web.views_cases import signed_in, staff_page
 
@@ -63,23 +62,24 @@ from .models import (
 
 PROPOSAL_LIMIT = 10
 PROPOSAL_WINDOW_SECONDS = 600
-participation_page = staff_page(policy.can_use_participation)
+ViewFunc = Callable[..., HttpResponse]
+
+
+def participation_page(view: ViewFunc) -> ViewFunc:
+    """A staff page of the participation roles; what the policy does not show them is a 404."""
+
+    @wraps(view)
+    def translated(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+
+    return cast(ViewFunc, staff_page(policy.can_use_participation)(translated))
 
 
 def _refused(request: HttpRequest, exc: DomainError) -> None:
     messages.error(request, exc.message)
-
-
-def _person_by_id_number(user: Any, number: str) -> Person:
-    """A registry person of the user's scope by their 身份证号 (read by its digest)."""
-    person = (
-        policy.records_visible_to(user, Person)
-        .filter(id_number_digest=digest(number), deleted_at__isnull=True)
-        .first()
-    )
-    if person is None:
-        raise NotFound("登记库中没有该身份证号的居民,或不在您的辖区范围内")
-    return person
 
 
 # Rounds ------------------------------------------------------------------------------------
@@ -244,7 +244,9 @@ def round_voter(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
         else:
             try:
-                person = _person_by_id_number(signed_in(request), form.cleaned_data["id_number"])
+                person = policy.person_for_id_number(
+                    signed_in(request), form.cleaned_data["id_number"]
+                )
                 services.voter_register(
                     round_=round_,
                     person=person,
@@ -492,7 +494,7 @@ def volunteering_act(request: HttpRequest, what: str) -> HttpResponse:
     data = form.cleaned_data
     try:
         if what == "volunteer":
-            person = _person_by_id_number(user, data["id_number"])
+            person = policy.person_for_id_number(user, data["id_number"])
             if not policy.can_run_volunteering(user, person.area):
                 raise NotFound("该居民不在您的辖区范围内")
             services.volunteer_register(person=person, actor=user)
@@ -508,7 +510,7 @@ def volunteering_act(request: HttpRequest, what: str) -> HttpResponse:
         elif what == "reward":
             services.reward_add(actor=user, **data)
         else:
-            person = _person_by_id_number(user, data["id_number"])
+            person = policy.person_for_id_number(user, data["id_number"])
             volunteer = Volunteer.objects.filter(person=person).first()
             if volunteer is None:
                 raise NotFound(f"{person.name}不是注册志愿者")
@@ -545,7 +547,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 form = SignUpForm(request.POST)
                 if not form.is_valid():
                     raise DomainError(_first_error(form))
-                person = _person_by_id_number(user, form.cleaned_data["id_number"])
+                person = policy.person_for_id_number(user, form.cleaned_data["id_number"])
                 volunteer = Volunteer.objects.filter(person=person).first()
                 if volunteer is None:
                     raise NotFound(f"{person.name}不是注册志愿者,请先注册")
