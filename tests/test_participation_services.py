@@ -50,7 +50,7 @@ def test_a_resident_proposes_only_while_collecting_is_open(world):
     proposal = propose(world, round_)
     assert proposal.source == "resident" and proposal.proposer_phone_masked == "139****1234"
     round_ = services.round_stage_close(round_=round_, actor=world.admin)
-    with pytest.raises(ParticipationRefused, match="征集.*未开启"):
+    with pytest.raises(ParticipationRefused, match=r"征集.*未开启"):
         propose(world, round_, "第二个")
     assert Proposal.objects.count() == 1
 
@@ -117,7 +117,7 @@ def test_the_rule_is_checked_when_the_round_is_set_up(world):
 
 
 def test_a_ballot_keeps_the_rule_and_a_voter_votes_once(world):
-    round_, proposals, voters = voting_round(world)
+    _, proposals, voters = voting_round(world)
     ids = [p.pk for p in proposals]
     with pytest.raises(ParticipationRefused, match="选了3项,须选1至2项"):
         services.ballot_cast(voter=voters[0], proposal_ids=ids)
@@ -151,7 +151,7 @@ def test_a_tie_for_the_last_seat_is_not_published(world):
 
 
 def test_a_paper_ballot_counts_when_two_staff_enter_it_alike(world):
-    round_, (a, b, _), voters = voting_round(world)
+    _, (a, b, _), voters = voting_round(world)
     assert (
         services.paper_ballot_enter(voter=voters[0], proposal_ids=[a.pk], actor=world.admin) is None
     )
@@ -173,7 +173,7 @@ def test_a_paper_ballot_counts_when_two_staff_enter_it_alike(world):
 @postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_two_ballots_of_one_voter_at_once_count_once(world):
-    round_, proposals, voters = voting_round(world)
+    _, proposals, voters = voting_round(world)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -198,7 +198,7 @@ def test_two_ballots_of_one_voter_at_once_count_once(world):
 
 @postgres_only
 def test_the_database_refuses_edits_of_ballots_and_the_ledger(world):
-    round_, proposals, voters = voting_round(world)
+    _, proposals, voters = voting_round(world)
     ballot = services.ballot_cast(voter=voters[0], proposal_ids=[proposals[0].pk])
     with pytest.raises(Exception, match=r"只追加|permission denied"), transaction.atomic():
         Ballot.objects.filter(pk=ballot.pk).update(cast_at=clock.now())
