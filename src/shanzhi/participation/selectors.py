@@ -60,24 +60,33 @@ PARTICIPATION_KINDS = (
 )
 
 
+def _under(field: str, paths: list[str] | None, area: Area | None) -> Q:
+    """Rows whose `field` (an area) lies in the viewer's paths (None: everywhere) and in `area`."""
+    condition = Q()
+    if paths is not None:
+        condition = Q(pk__in=[])
+        for path in paths:
+            condition |= Q(**{f"{field}__path__startswith": path})
+    if area is not None:
+        condition &= Q(**{f"{field}__path__startswith": area.path})
+    return condition
+
+
 def participation_count(
-    kind: str, *, visible: Q, area: Area | None, lo: datetime, hi: datetime
+    kind: str, *, paths: list[str] | None, area: Area | None, lo: datetime, hi: datetime
 ) -> int:
     """One participation count for the figures over [lo, hi) (hi: the period's end or the
-    moment, whichever is first). `visible` is the viewer's part of the grid as a condition on
-    `area__path` of the row counted; `area` narrows to a subtree.
+    moment, whichever is first), within the viewer's area paths (None: all) and `area`.
 
     Projects count by their round's publication (chosen) and their completion; ballots by
     when they were cast, against the voters of the rounds voted on; volunteer service by the
-    activity's start; points and exchanges by the ledger's moments."""
-    inside = visible & (Q(area__path__startswith=area.path) if area is not None else Q())
+    activity's start; points and exchanges by the ledger's moments; partner units by their
+    street, for every report of that street or below it."""
     if kind in (ROUNDS_CHOSEN, ROUNDS_COMPLETED, ROUNDS_ON_SCHEDULE):
-        projects = Project.objects.filter(
-            inside, round__published_at__gte=lo, round__published_at__lt=hi
-        )
+        projects = Project.objects.filter(_under("area", paths, area))
         if kind == ROUNDS_CHOSEN:
-            return projects.count()
-        done = Project.objects.filter(inside, completed_at__gte=lo, completed_at__lt=hi)
+            return projects.filter(round__published_at__gte=lo, round__published_at__lt=hi).count()
+        done = projects.filter(completed_at__gte=lo, completed_at__lt=hi)
         if kind == ROUNDS_COMPLETED:
             return done.count()
         return sum(
@@ -86,21 +95,23 @@ def participation_count(
             if timezone.localtime(completed).date() <= planned
         )
     if kind in (ROUNDS_BALLOTS, ROUNDS_VOTERS):
-        rounds = Round.objects.filter(
-            _round_area_q(visible, area),
-            ballots__cast_at__gte=lo,
-            ballots__cast_at__lt=hi,
-        ).distinct()
+        ballots = Ballot.objects.filter(
+            _under("round__area", paths, area), cast_at__gte=lo, cast_at__lt=hi
+        )
         if kind == ROUNDS_BALLOTS:
-            return Ballot.objects.filter(round__in=rounds, cast_at__gte=lo, cast_at__lt=hi).count()
-        return Voter.objects.filter(round__in=rounds).count()
+            return ballots.count()
+        return Voter.objects.filter(round__in=ballots.values("round")).count()
     if kind == PARTNERS:
-        return PartnerUnit.objects.filter(_street_area_q(visible, area), joined_at__lt=hi).count()
+        street = Q() if area is None or area.street_id is None else Q(street_id=area.street_id)
+        if paths is not None:
+            # A community's viewer counts the partner units of the street it belongs to.
+            above = {ancestor for path in paths for ancestor in Area(path=path).ancestor_paths}
+            street &= _under("street", paths, None) | Q(street__path__in=above)
+        return PartnerUnit.objects.filter(street, joined_at__lt=hi).count()
     if kind in (VOLUNTEERS_SERVING, VOLUNTEER_SERVICES, VOLUNTEER_TENTHS):
         attended = SignUp.objects.filter(
-            _prefixed(inside, "activity__"),
+            _under("activity__area", paths, area),
             signed_in_at__isnull=False,
-            signed_in_at__lt=hi,
             activity__starts_at__gte=lo,
             activity__starts_at__lt=hi,
         )
@@ -111,41 +122,22 @@ def participation_count(
         hours = attended.aggregate(total=Sum("hours"))["total"] or Decimal(0)
         return int(hours * 10)
     if kind == VOLUNTEER_ACTIVITIES:
-        return Activity.objects.filter(inside, starts_at__gte=lo, starts_at__lt=hi).count()
-    entries = PointEntry.objects.filter(_prefixed(inside, "volunteer__"), at__gte=lo, at__lt=hi)
+        return Activity.objects.filter(
+            _under("area", paths, area), starts_at__gte=lo, starts_at__lt=hi
+        ).count()
+    entries = PointEntry.objects.filter(
+        _under("volunteer__area", paths, area), at__gte=lo, at__lt=hi
+    )
     if kind == POINTS_EARNED:
         return entries.filter(delta__gt=0).aggregate(total=Sum("delta"))["total"] or 0
     if kind == POINTS_SPENT:
         return -(entries.filter(exchange__isnull=False).aggregate(total=Sum("delta"))["total"] or 0)
     if kind == EXCHANGE_FEN:
-        exchanges = Exchange.objects.filter(_prefixed(inside, "volunteer__"), at__gte=lo, at__lt=hi)
+        exchanges = Exchange.objects.filter(
+            _under("volunteer__area", paths, area), at__gte=lo, at__lt=hi
+        )
         return int((exchanges.aggregate(total=Sum("value"))["total"] or Decimal(0)) * 100)
     raise ValueError(kind)
-
-
-def _prefixed(condition: Q, prefix: str) -> Q:
-    """`condition` over a related row's lookups (area__path… → activity__area__path…)."""
-    prefixed = Q()
-    prefixed.connector, prefixed.negated = condition.connector, condition.negated
-    for child in condition.children:
-        if isinstance(child, Q):
-            prefixed.children.append(_prefixed(child, prefix))
-        else:
-            key, value = child
-            prefixed.children.append((f"{prefix}{key}", value))
-    return prefixed
-
-
-def _round_area_q(visible: Q, area: Area | None) -> Q:
-    return visible & (Q(area__path__startswith=area.path) if area is not None else Q())
-
-
-def _street_area_q(visible: Q, area: Area | None) -> Q:
-    """Partner units belong to a street: counted for the street and every report below it."""
-    condition = _prefixed(visible, "street__")
-    if area is not None and area.street_id is not None:
-        condition &= Q(street_id=area.street_id)
-    return condition
 
 
 # Rounds ----------------------------------------------------------------------------------

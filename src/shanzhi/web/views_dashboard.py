@@ -34,7 +34,7 @@ from shanzhi.analytics.breakdowns import (
     figure_name,
     trend_grain,
 )
-from shanzhi.analytics.measures import AVERAGE_UNITS, KPIS
+from shanzhi.analytics.measures import AVERAGE_UNITS, KPIS, PARTICIPATION_KPIS
 from shanzhi.analytics.periods import DAY, MONTH, WEEK, Period, PeriodError, period_parse
 from shanzhi.analytics.selectors import (
     Scope,
@@ -552,12 +552,18 @@ def list_petitions(viewer: Any, choice: Choice) -> dict[str, Any]:
     return {"cards": figure_cards(viewer, choice, PETITION_FIGURES)}
 
 
+def list_participation(viewer: Any, choice: Choice) -> dict[str, Any]:
+    """民生实事 and 志愿服务: counted from their own tables, so no case list behind them."""
+    return {"cards": figure_cards(viewer, choice, PARTICIPATION_KPIS)}
+
+
 LISTS: dict[str, Callable[[Any, Choice], dict[str, Any]]] = {
     "overdue": list_overdue,
     "supervised": list_supervised,
     "ranking": list_ranking,
     "hazards": list_hazards,
     "petitions": list_petitions,
+    "participation": list_participation,
 }
 LIST_TITLES = {
     "overdue": "超期未办结(前10)",
@@ -565,6 +571,7 @@ LIST_TITLES = {
     "ranking": "辖区办结率排行",
     "hazards": "安全隐患整改",
     "petitions": "信访",
+    "participation": "民生实事与志愿服务",
 }
 
 
