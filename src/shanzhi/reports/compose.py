@@ -761,7 +761,12 @@ def _participation(ctx: _Context) -> Section:
             value(f["volunteer_activities"]),
             _comma(ctx.compare("volunteer_activities")),
         )
-        w(",", value(f["volunteers_serving"]), "名志愿者参与服务", value(f["volunteer_services"]))
+        w(
+            ",",
+            count(f["volunteers_serving"], "名"),
+            "志愿者参与服务",
+            value(f["volunteer_services"]),
+        )
         w(",累计服务时长", value(f["volunteer_hours"]), "。")
     if f["partners"].numerator:
         w("积分兑换资源库汇聚共建单位", value(f["partners"]))
