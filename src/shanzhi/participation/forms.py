@@ -7,11 +7,21 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
+from shanzhi.areas.models import Area
 from shanzhi.errors import DomainError
 from shanzhi.registry.validators import phone_check, resident_id_check
 from shanzhi.web.forms_public import PhotosField
 
-from .models import ActivityKind, Proposal, VoterKind
+from .models import (
+    ActivityKind,
+    PartnerUnit,
+    ProjectStatus,
+    Proposal,
+    Reward,
+    SubItem,
+    Voter,
+    VoterKind,
+)
 
 
 class ProposalForm(forms.Form):
@@ -36,7 +46,9 @@ class ProposalForm(forms.Form):
 
 
 class RoundForm(forms.Form):
-    area = forms.ModelChoiceField(label="街道或社区", queryset=None, empty_label=None)  # type: ignore[arg-type]
+    area = forms.ModelChoiceField(
+        label="街道或社区", queryset=Area.objects.none(), empty_label=None
+    )
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
     title = forms.CharField(label="名称", max_length=100)
     seats = forms.IntegerField(label="票决产生项目数", min_value=1, max_value=50)
@@ -95,7 +107,7 @@ class PicksForm(forms.Form):
 
 
 class PaperBallotForm(PicksForm):
-    voter = forms.ModelChoiceField(label="代表", queryset=None)  # type: ignore[arg-type]
+    voter = forms.ModelChoiceField(label="代表", queryset=Voter.objects.none())
 
     def __init__(self, *args: Any, voters: QuerySet[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -103,11 +115,11 @@ class PaperBallotForm(PicksForm):
 
 
 class UpdateForm(forms.Form):
-    status = forms.ModelChoiceField(label="状态", queryset=None, empty_label=None)  # type: ignore[arg-type]
+    status = forms.ModelChoiceField(
+        label="状态", queryset=ProjectStatus.objects.none(), empty_label=None
+    )
     sub_item = forms.ModelChoiceField(
-        label="分项(不选为整个项目)",
-        queryset=None,  # type: ignore[arg-type]
-        required=False,
+        label="分项(不选为整个项目)", queryset=SubItem.objects.none(), required=False
     )
     progress = forms.IntegerField(
         label="进度(%),不填按状态默认", min_value=0, max_value=100, required=False
@@ -139,7 +151,7 @@ class MilestoneForm(forms.Form):
 
 
 class ActivityForm(forms.Form):
-    area = forms.ModelChoiceField(label="辖区", queryset=None, empty_label=None)  # type: ignore[arg-type]
+    area = forms.ModelChoiceField(label="辖区", queryset=Area.objects.none(), empty_label=None)
     title = forms.CharField(label="活动名称", max_length=100)
     kind = forms.ChoiceField(label="类别", choices=ActivityKind.choices)
     organiser = forms.CharField(label="组织方", max_length=100)
@@ -173,7 +185,9 @@ class PartnerForm(forms.Form):
 
 
 class RewardForm(forms.Form):
-    partner = forms.ModelChoiceField(label="提供单位", queryset=None, empty_label=None)  # type: ignore[arg-type]
+    partner = forms.ModelChoiceField(
+        label="提供单位", queryset=PartnerUnit.objects.none(), empty_label=None
+    )
     name = forms.CharField(label="礼品名称", max_length=100)
     points = forms.IntegerField(label="所需积分", min_value=1, max_value=1_000_000)
     value = forms.DecimalField(
@@ -188,7 +202,7 @@ class RewardForm(forms.Form):
 
 class CounterExchangeForm(forms.Form):
     id_number = IdNumberField()
-    reward = forms.ModelChoiceField(label="礼品", queryset=None, empty_label=None)  # type: ignore[arg-type]
+    reward = forms.ModelChoiceField(label="礼品", queryset=Reward.objects.none(), empty_label=None)
 
     def __init__(self, *args: Any, rewards: QuerySet[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -211,7 +211,9 @@ class Ballot(models.Model):
     round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="ballots")
     voter = models.OneToOneField(Voter, on_delete=models.PROTECT, related_name="ballot")
     channel = models.CharField("方式", max_length=10, choices=BallotChannel.choices)
-    picks = models.ManyToManyField(Proposal, through="BallotPick", related_name="+")
+    picks: "models.ManyToManyField[Proposal, BallotPick]" = models.ManyToManyField(
+        Proposal, through="BallotPick", related_name="+"
+    )
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="第一次录入",

@@ -518,7 +518,7 @@ def project_update(
         at=clock.now(),
     )
     for photo in cleaned:
-        UpdatePhoto.objects.create(update=update, file=photo, content_type=photo.content_type)
+        UpdatePhoto.objects.create(update=update, file=photo, content_type=photo.content_type or "")
     _roll_up(project, statuses)
     return update
 

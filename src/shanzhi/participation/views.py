@@ -241,7 +241,7 @@ def round_voter(request: HttpRequest, pk: int) -> HttpResponse:
     if round_ is not None:
         form = VoterForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
+            messages.error(request, _first_error(form))
         else:
             try:
                 person = policy.person_for_id_number(
