@@ -256,3 +256,30 @@ def test_pages_of_a_round_at_every_stage_render(client, world):
             )
         assert client.get(reverse("participation_round", args=[round_.pk])).status_code == 200
     assert client.get(reverse("participation_home")).status_code == 200
+
+
+def test_council_members_evaluate_a_finished_project_on_their_phones(client, world):
+    round_, (a, b, _), voters = voting_round(world, voters=2)
+    for voter in voters:
+        services.ballot_cast(voter=voter, proposal_ids=[a.pk, b.pk])
+    round_ = services.round_stage_close(round_=round_, actor=world.admin)
+    services.round_advance(round_=round_, actor=world.admin)
+    project = Project.objects.get(proposal=a)
+    services.project_update(
+        project=project,
+        status=ProjectStatus.objects.get(street__isnull=True, name="已完成"),
+        note="竣工",
+        actor=world.community_worker,
+        expected_version=project.version,
+    )
+    client.force_login(world.community_worker)
+    client.post(reverse("participation_project_part", args=[project.pk, "evaluation"]))
+    client.logout()
+    url = reverse("participation_public_vote", args=[voters[0].token])
+    page = client.get(url).content.decode()
+    assert f'data-testid="evaluate-{project.pk}"' in page and "项目1 2票" in page
+    client.post(url, {"project": project.pk, "verdict": "basically"})
+    assert f'data-testid="evaluate-{project.pk}"' not in client.get(url).content.decode()
+    client.force_login(world.leader)
+    detail = client.get(reverse("participation_project", args=[project.pk])).content.decode()
+    assert "已评价 1 人" in detail and "满意率 100.00%" in detail

@@ -54,6 +54,7 @@ from .models import (
     Volunteer,
     Voter,
 )
+from .selectors import round_result, statuses_of
 
 ROUND_LEVELS = (Level.STREET, Level.COMMUNITY)
 SIGN_IN_EARLY = timedelta(hours=1)
@@ -191,8 +192,6 @@ def round_advance(*, round_: Round, actor: User) -> Round:
 
 
 def _publish(round_: Round, actor: User) -> Round:
-    from .selectors import round_result
-
     result = round_result(round_)
     if result.tie:
         raise ParticipationRefused(result.tie)
@@ -405,8 +404,6 @@ def status_defaults_seed() -> None:
 
 def status_catalogue(street: Area) -> list[ProjectStatus]:
     """The street's own statuses when it has set some, otherwise the shared catalogue."""
-    from .selectors import statuses_of
-
     status_defaults_seed()
     return list(statuses_of(street))
 

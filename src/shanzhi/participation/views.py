@@ -44,6 +44,7 @@ from .forms import (
 )
 from .models import (
     Activity,
+    Ballot,
     Milestone,
     PartnerUnit,
     Project,
@@ -680,13 +681,11 @@ def _voter_context(voter: Voter, form: PicksForm | None = None) -> dict[str, Any
         "voter": voter,
         "round": round_,
         "voting": voting,
-        "ballot": getattr(voter, "ballot", None) if hasattr(voter, "ballot") else None,
+        "ballot": Ballot.objects.filter(voter=voter).first(),
         "form": form or PicksForm(candidates=candidates),
-        "to_evaluate": [
-            p
-            for p in round_.projects.filter(evaluation_open=True)
-            if not p.evaluations.filter(voter=voter).exists()
-        ],
+        "to_evaluate": round_.projects.filter(evaluation_open=True).exclude(
+            evaluations__voter=voter
+        ),
         "verdicts": Verdict.choices,
         "result": selectors.published_result(round_) if round_.stage == Stage.PUBLISHED else [],
     }
