@@ -126,3 +126,30 @@ def test_the_dashboard_panel_shows_the_same_numbers(client, world, year):
     ).content.decode()
     assert 'data-testid="figure-value-lp_turnout">75.00%' in panel
     assert 'data-testid="figure-value-volunteer_hours">3.00小时' in panel
+
+
+def test_a_project_finished_after_its_planned_date_is_not_on_schedule(world):
+    round_, (a, b, _), voters = voting_round(world, voters=2)
+    for voter in voters:
+        services.ballot_cast(voter=voter, proposal_ids=[a.pk, b.pk])
+    round_ = services.round_stage_close(round_=round_, actor=world.admin)
+    services.round_advance(round_=round_, actor=world.admin)
+    project = Project.objects.get(proposal=a)
+    services.project_update(
+        project=project,
+        status=ProjectStatus.objects.get(street__isnull=True, name="已完成"),
+        note="竣工,比计划晚",
+        actor=world.community_worker,
+        expected_version=project.version,
+        planned_end=clock.now().date() - timedelta(days=1),
+    )
+    figures = figures_compute(
+        viewer=world.leader,
+        kpis=["lp_completed", "lp_on_schedule_rate"],
+        period=Period.year(clock.now().year),
+    )
+    assert figures["lp_completed"].value == 1
+    assert (figures["lp_on_schedule_rate"].numerator, figures["lp_on_schedule_rate"].value) == (
+        0,
+        0,
+    )

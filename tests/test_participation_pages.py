@@ -283,3 +283,18 @@ def test_council_members_evaluate_a_finished_project_on_their_phones(client, wor
     client.force_login(world.leader)
     detail = client.get(reverse("participation_project", args=[project.pk])).content.decode()
     assert "已评价 1 人" in detail and "满意率 100.00%" in detail
+
+
+def test_the_progress_page_reads_a_fixed_number_of_queries(
+    client, world, django_assert_max_num_queries
+):
+    round_, proposals, voters = voting_round(world, candidates=5, voters=2, seats=4, max_picks=4)
+    for voter in voters:
+        services.ballot_cast(voter=voter, proposal_ids=[p.pk for p in proposals[:4]])
+    round_ = services.round_stage_close(round_=round_, actor=world.admin)
+    services.round_advance(round_=round_, actor=world.admin)
+    for project in Project.objects.all():
+        services.sub_item_add(project=project, title="施工", actor=world.admin)
+    with django_assert_max_num_queries(10):
+        page = client.get(reverse("participation_public_progress", args=[world.community.code]))
+    assert page.content.decode().count('data-testid="project-') == 4

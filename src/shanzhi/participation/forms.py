@@ -126,6 +126,11 @@ class UpdateForm(forms.Form):
     )
     note = forms.CharField(label="进展说明", max_length=500, widget=forms.Textarea)
     photos = PhotosField()
+    planned_end = forms.DateField(
+        label="计划完成日期(调整时填写)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, statuses: Any, sub_items: QuerySet[Any], **kwargs: Any) -> None:

@@ -390,6 +390,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 progress=data["progress"],
                 note=data["note"],
                 photos=data["photos"],
+                planned_end=data["planned_end"],
                 expected_version=data["version"],
             )
         except DomainError as exc:
