@@ -22,6 +22,9 @@ APPEND_ONLY = (
     "cases.CaseAction",
     "registry.AccessLog",
     "accounts.SecurityEvent",
+    "participation.Ballot",
+    "participation.BallotPick",
+    "participation.PointEntry",
 )
 # Records the application retires softly (deleted_at, states): they carry history.
 NO_HARD_DELETE = (

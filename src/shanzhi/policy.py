@@ -845,3 +845,132 @@ def job_for(user: Any, job_id: int) -> Job:
     if job is None:
         raise NotFound("没有找到该任务,或您无权查看")
     return job
+# 民生实事 and 志愿服务 (participation) ----------------------------------------------------------
+from shanzhi.participation.models import (  # noqa: E402
+    Activity,
+    Project,
+    Round,
+    Volunteer,
+    Voter,
+)
+
+# Staff who run rounds and volunteering in their part of the grid: the administrator opens and
+# closes the stages; the others shortlist, enter meetings' proposals and paper ballots, and
+# post progress, sign volunteers in and serve the counter.
+PARTICIPATION_ROLES = frozenset({Role.ADMINISTRATOR, Role.LEADER, Role.HANDLER, Role.DISPATCHER})
+
+
+def can_use_participation(user: Any) -> bool:
+    return is_platform_admin(user) or any(
+        grant.role in PARTICIPATION_ROLES for grant in active_grants(user)
+    )
+
+
+def rounds_visible_to(user: Any) -> QuerySet[Round]:
+    """Rounds of the user's part of the grid, and the street's rounds above a community's staff."""
+    if is_platform_admin(user):
+        return Round.objects.all()
+    paths = scope_paths(user, PARTICIPATION_ROLES)
+    if not paths:
+        return Round.objects.none()
+    above = [ancestor for path in paths for ancestor in Area(path=path).ancestor_paths]
+    return Round.objects.filter(_paths_q(paths, "area__path") | Q(area__path__in=above))
+
+
+def round_for(user: Any, pk: int) -> Round:
+    round_ = rounds_visible_to(user).select_related("area", "street").filter(pk=pk).first()
+    if round_ is None:
+        raise NotFound("没有找到该民生实事轮次,或您无权查看")
+    return round_
+
+
+def can_set_up_round(user: Any, area: Area) -> bool:
+    """A round (and its rule) is set up by the administrator of its street or community."""
+    return is_platform_admin(user) or has_role(user, Role.ADMINISTRATOR, area)
+
+
+def can_manage_round(user: Any, round_: Round) -> bool:
+    """Opening and closing the stages is the administrator's of the round's area."""
+    return can_set_up_round(user, round_.area)
+
+
+def can_work_round(user: Any, round_: Round) -> bool:
+    """Shortlisting, meetings' proposals, voters, paper ballots: staff over the round's area."""
+    return is_platform_admin(user) or any(
+        has_role(user, role, round_.area) for role in PARTICIPATION_ROLES
+    )
+
+
+def can_update_project(user: Any, project: Project) -> bool:
+    """Progress is posted by staff over the project's place (a community's own projects by its
+    community staff)."""
+    return is_platform_admin(user) or any(
+        has_role(user, role, project.area) for role in PARTICIPATION_ROLES
+    )
+
+
+def project_for(user: Any, pk: int) -> Project:
+    project = (
+        Project.objects.filter(round__in=rounds_visible_to(user))
+        .select_related("round", "area", "status", "street")
+        .filter(pk=pk)
+        .first()
+    )
+    if project is None:
+        raise NotFound("没有找到该项目,或您无权查看")
+    return project
+
+
+def voter_for_token(token: str) -> Voter:
+    """The voter a personal voting link names; only the secret opens it."""
+    voter = Voter.objects.select_related("round", "person").filter(token=token).first()
+    if voter is None:
+        raise NotFound("投票链接无效,请向会务人员核对")
+    return voter
+
+
+def volunteer_for_token(token: str) -> Volunteer:
+    volunteer = Volunteer.objects.select_related("person", "street").filter(token=token).first()
+    if volunteer is None or not volunteer.is_active:
+        raise NotFound("志愿者链接无效,请向社区核对")
+    return volunteer
+
+
+def volunteers_visible_to(user: Any) -> QuerySet[Volunteer]:
+    if is_platform_admin(user):
+        return Volunteer.objects.all()
+    return Volunteer.objects.filter(_paths_q(scope_paths(user, PARTICIPATION_ROLES), "area__path"))
+
+
+def activities_visible_to(user: Any) -> QuerySet[Activity]:
+    if is_platform_admin(user):
+        return Activity.objects.all()
+    return Activity.objects.filter(_paths_q(scope_paths(user, PARTICIPATION_ROLES), "area__path"))
+
+
+def can_run_volunteering(user: Any, area: Area) -> bool:
+    """Activities, sign-in, partner units, rewards and the counter: staff over the area."""
+    return is_platform_admin(user) or any(
+        has_role(user, role, area) for role in PARTICIPATION_ROLES
+    )
+
+
+def participation_areas_for(user: Any) -> QuerySet[Area]:
+    """Where the user may set up rounds and activities: streets and communities of their scope."""
+    return areas_visible_to(user).filter(level__in=[Level.STREET, Level.COMMUNITY])
+
+
+def person_for_id_number(user: Any, number: str) -> Any:
+    """The registry person with this 身份证号 (checked, 18 digits) in the user's participation
+    scope: staff registering a council member or a volunteer have the ID card in hand, so an
+    exact match is all they are shown (never a list of people)."""
+    from shanzhi.protection import digest
+    from shanzhi.registry.models import Person
+
+    people = Person.objects.filter(id_number_digest=digest(number), deleted_at__isnull=True)
+    if not is_platform_admin(user):
+        people = people.filter(_paths_q(scope_paths(user, PARTICIPATION_ROLES), "area__path"))
+    person = people.select_related("area").first()
+    if person is None:
+        raise NotFound("登记库中没有该身份证号的居民,或不在您的辖区范围内")
+    return person

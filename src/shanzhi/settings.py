@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "shanzhi.demo",
     "shanzhi.ops",
     "shanzhi.jobs",
+    "shanzhi.participation",
     "shanzhi.web",
 ]
 

@@ -16,5 +16,6 @@ urlpatterns = [
     path("dashboard/", include("shanzhi.web.urls_dashboard")),
     path("figures/", include("shanzhi.web.urls_figures")),
     path("jobs/", include("shanzhi.web.urls_jobs")),
+    path("", include("shanzhi.participation.urls")),
     path("", include("shanzhi.web.urls")),
 ]

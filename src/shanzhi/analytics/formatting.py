@@ -54,7 +54,7 @@ def figure_value_text(figure: Figure, *, exact: bool = False) -> str:
         text = NO_VALUE
     elif kpi.unit == PERCENT:
         text = percent_text(figure.value)
-    elif kpi.unit == COUNT or kpi.unit in ("次", "家", "人"):
+    elif kpi.unit == COUNT or kpi.unit in ("次", "家", "人", "个", "张", "场", "分"):
         text = amount_text(figure.value, kpi.unit, exact=exact)
     else:
         text = amount_text(figure.value, kpi.unit, fixed=True)

@@ -886,3 +886,217 @@ _undeclared = sorted(
 )
 if _undeclared:
     raise ImproperlyConfigured(f"指标引用了未声明的指标或统计量:{'、'.join(_undeclared)}")
+
+
+# 民生实事 and 志愿服务 (participation) ----------------------------------------------------------
+# Counted straight from the participation app's tables (see
+# shanzhi.participation.selectors.participation_count), by the place of what is counted: a
+# project's, an activity's, a volunteer's area; a round's for its ballots and voters; a partner
+# unit's street. Amounts that are not whole are counted in tenths of an hour and in fen, so that
+# the KPIs scale them back exactly.
+from shanzhi.participation import selectors as _participation  # noqa: E402
+
+PARTICIPATION_KINDS = frozenset(_participation.PARTICIPATION_KINDS)
+_PARTICIPATION_MEASURES = [
+    _M(
+        "lp_chosen",
+        "票决产生民生实事项目数",
+        "期间内公布结果、经居民议事会票决当选的民生实事项目",
+        kind=_participation.ROUNDS_CHOSEN,
+    ),
+    _M(
+        "lp_completed",
+        "完成民生实事项目数",
+        "期间内状态变为完成(如“已完成”)的民生实事项目",
+        kind=_participation.ROUNDS_COMPLETED,
+    ),
+    _M(
+        "lp_on_schedule",
+        "按期完成民生实事项目数",
+        "完成民生实事项目中完成日期不晚于计划完成日期的",
+        kind=_participation.ROUNDS_ON_SCHEDULE,
+    ),
+    _M(
+        "lp_ballots",
+        "票决投票数",
+        "期间内居民议事会票决投出的选票(手机投票与双人录入的纸质选票)",
+        kind=_participation.ROUNDS_BALLOTS,
+    ),
+    _M(
+        "lp_voters",
+        "票决应到代表数",
+        "期间内有投票的轮次登记的议事会成员和人大代表",
+        kind=_participation.ROUNDS_VOTERS,
+    ),
+    _M(
+        "volunteers_serving",
+        "参与服务志愿者数",
+        "期间内开始的活动中现场签到的不同志愿者",
+        kind=_participation.VOLUNTEERS_SERVING,
+    ),
+    _M(
+        "volunteer_activities",
+        "志愿服务活动数",
+        "期间内开始的志愿服务活动",
+        kind=_participation.VOLUNTEER_ACTIVITIES,
+    ),
+    _M(
+        "volunteer_services",
+        "志愿服务人次",
+        "期间内开始的活动中现场签到的人次",
+        kind=_participation.VOLUNTEER_SERVICES,
+    ),
+    _M(
+        "volunteer_tenths",
+        "志愿服务时长(0.1小时)",
+        "志愿服务人次计入的时长之和,以0.1小时计",
+        kind=_participation.VOLUNTEER_TENTHS,
+    ),
+    _M(
+        "points_earned",
+        "发放积分",
+        "期间内积分流水中增加的积分(参加活动与补录调整)",
+        kind=_participation.POINTS_EARNED,
+    ),
+    _M(
+        "points_spent",
+        "兑换积分",
+        "期间内兑换礼品扣减的积分",
+        kind=_participation.POINTS_SPENT,
+    ),
+    _M(
+        "exchange_fen",
+        "兑换价值(分)",
+        "期间内兑换礼品的等价金额之和,以分计",
+        kind=_participation.EXCHANGE_FEN,
+    ),
+    _M(
+        "partners",
+        "共建单位数",
+        "截至期末加入积分兑换资源库的共建单位",
+        kind=_participation.PARTNERS,
+    ),
+]
+MEASURES.update({m.key: m for m in _PARTICIPATION_MEASURES})
+
+HOUR_UNIT, POINT_UNIT, YUAN = "小时", "分", "元"
+_PARTICIPATION_KPIS = [
+    _K(
+        "lp_chosen",
+        "票决民生实事项目",
+        "个",
+        None,
+        ("lp_chosen",),
+        definition="期间内经居民议事会票决产生的民生实事项目数",
+    ),
+    _K(
+        "lp_completed",
+        "完成民生实事项目",
+        "个",
+        True,
+        ("lp_completed",),
+        definition="期间内完成的民生实事项目数",
+    ),
+    _K(
+        "lp_on_schedule_rate",
+        "民生实事按期完成率",
+        PERCENT,
+        True,
+        ("lp_on_schedule",),
+        ("lp_completed",),
+        _HUNDRED,
+        "按期完成的 ÷ 完成的民生实事项目",
+    ),
+    _K(
+        "lp_ballots",
+        "票决投票数",
+        "张",
+        None,
+        ("lp_ballots",),
+        definition="期间内票决投出的选票数",
+    ),
+    _K(
+        "lp_turnout",
+        "票决参与率",
+        PERCENT,
+        True,
+        ("lp_ballots",),
+        ("lp_voters",),
+        _HUNDRED,
+        "投票数 ÷ 登记的票决代表数(期间内有投票的轮次)",
+    ),
+    _K(
+        "volunteers_serving",
+        "参与服务志愿者",
+        "人",
+        True,
+        ("volunteers_serving",),
+        definition="期间内参加活动并签到的志愿者人数",
+    ),
+    _K(
+        "volunteer_activities",
+        "志愿服务活动",
+        "场",
+        True,
+        ("volunteer_activities",),
+        definition="期间内开展的志愿服务活动场次",
+    ),
+    _K(
+        "volunteer_services",
+        "志愿服务人次",
+        "次",
+        True,
+        ("volunteer_services",),
+        definition="期间内志愿者签到参加服务的人次",
+    ),
+    _K(
+        "volunteer_hours",
+        "志愿服务时长",
+        HOUR_UNIT,
+        True,
+        ("volunteer_tenths",),
+        scale=Decimal("0.1"),
+        definition="签到人次计入的服务时长之和",
+    ),
+    _K(
+        "points_earned",
+        "发放积分",
+        POINT_UNIT,
+        None,
+        ("points_earned",),
+        definition="期间内发放的积分",
+    ),
+    _K(
+        "points_spent",
+        "兑换积分",
+        POINT_UNIT,
+        None,
+        ("points_spent",),
+        definition="期间内兑换礼品使用的积分",
+    ),
+    _K(
+        "exchange_value",
+        "兑换价值",
+        YUAN,
+        None,
+        ("exchange_fen",),
+        scale=Decimal("0.01"),
+        definition="期间内兑换礼品的等价优惠金额",
+    ),
+    _K(
+        "partners",
+        "共建单位",
+        "家",
+        None,
+        ("partners",),
+        definition="截至期末加入积分兑换资源库的共建单位数",
+    ),
+]
+KPIS.update({k.key: k for k in _PARTICIPATION_KPIS})
+PARTICIPATION_KPIS = tuple(k.key for k in _PARTICIPATION_KPIS)
+
+_undeclared = sorted(
+    {key for kpi in _PARTICIPATION_KPIS for key in kpi.measures if key not in MEASURES}
+)
+if _undeclared:
+    raise ImproperlyConfigured(f"指标引用了未声明的统计量:{'、'.join(_undeclared)}")

@@ -35,6 +35,7 @@ from .measures import (
     ENTERPRISES_VISITED,
     KPIS,
     MEASURES,
+    PARTICIPATION_KINDS,
     RESOLUTIONS,
     VERIFICATION_DONE,
     VERIFICATION_ITEMS,
@@ -395,6 +396,12 @@ def measure_values(
                 .distinct()
                 .count()
             )
+        elif measure.kind in PARTICIPATION_KINDS:
+            values[measure.key] = (
+                None
+                if scope.has_case_dims
+                else _participation(measure, viewer, scope, period, as_of)
+            )
         elif measure.kind != CASES:
             values[measure.key] = (
                 None if scope.has_case_dims else _registry(measure, viewer, scope, period, as_of)
@@ -735,3 +742,16 @@ def default_year(*, viewer: Any) -> Period:
     if latest is not None and timezone.localtime(latest).year < year:
         year = timezone.localtime(latest).year
     return Period.year(year)
+
+
+# 民生实事 and 志愿服务 (participation) ----------------------------------------------------------
+# Counted from the participation app's own tables, within the viewer's part of the grid.
+from shanzhi.participation.selectors import participation_count  # noqa: E402
+
+
+def _participation(
+    measure: Measure, viewer: Any, scope: Scope, period: Period, moment: datetime
+) -> int:
+    lo, hi = _window(period, moment)
+    paths = None if policy.is_platform_admin(viewer) else policy.scope_paths(viewer)
+    return participation_count(measure.kind, paths=paths, area=scope.area, lo=lo, hi=hi)

@@ -21,7 +21,7 @@ from shanzhi import policy
 from shanzhi.accounts.models import User
 from shanzhi.analytics.breakdowns import changes_by_matter
 from shanzhi.analytics.formatting import amount_text, change_text, figure_value_text
-from shanzhi.analytics.measures import COUNT, KPIS, LISTED_KINDS, MEASURES
+from shanzhi.analytics.measures import COUNT, KPIS, LISTED_KINDS, MEASURES, PARTICIPATION_KPIS
 from shanzhi.analytics.periods import HALF, QUARTER, YEAR, Period, period_parse
 from shanzhi.analytics.selectors import (
     PREVIOUS,
@@ -751,6 +751,51 @@ def _problems(ctx: _Context, area_groups: list[_Group], noun: str) -> Section:
     return Section("存在问题", tuple(points))
 
 
+# 民生实事 and 志愿服务 (participation) ----------------------------------------------------------
+
+
+def _participation(ctx: _Context) -> Section:
+    """The last section: the council's vote and the projects it chose, volunteer service and
+    the points exchanged, from the participation app's figures."""
+    f = ctx.figures(PARTICIPATION_KPIS)
+    title = "民生实事与志愿服务"
+    w = _Writer()
+    if f["lp_chosen"].numerator or f["lp_ballots"].numerator:
+        w(f"{ctx.whole}居民议事会票决产生民生实事项目", value(f["lp_chosen"]))
+        if f["lp_ballots"].numerator:
+            w(",收回选票", value(f["lp_ballots"]))
+            if _has(f["lp_turnout"]):
+                w(",参与率", value(f["lp_turnout"]))
+        w("。")
+    if f["lp_completed"].numerator:
+        w("完成民生实事项目", value(f["lp_completed"]))
+        w(",其中按期完成", count(f["lp_on_schedule_rate"], "个"))
+        w(",按期完成率", value(f["lp_on_schedule_rate"]), "。")
+    if f["volunteer_activities"].numerator:
+        w(
+            "开展志愿服务活动",
+            value(f["volunteer_activities"]),
+            _comma(ctx.compare("volunteer_activities")),
+        )
+        w(
+            ",",
+            count(f["volunteers_serving"], "名"),
+            "志愿者参与服务",
+            value(f["volunteer_services"]),
+        )
+        w(",累计服务时长", value(f["volunteer_hours"]), "。")
+    if f["partners"].numerator:
+        w("积分兑换资源库汇聚共建单位", value(f["partners"]))
+        w(",发放积分", value(f["points_earned"]))
+        if f["points_spent"].numerator:
+            w(",兑换积分", value(f["points_spent"]))
+            w(",兑换价值", value(f["exchange_value"]), "的等价优惠")
+        w("。")
+    if not w.spans:
+        w(f"{ctx.whole}未开展民生实事票决和志愿服务活动。")
+    return Section(title, (w.paragraph(),))
+
+
 def report_compose(
     *, viewer: Any, area: Area, period: Period, as_of: datetime | None = None
 ) -> Report:
@@ -768,6 +813,7 @@ def report_compose(
         _petitions(ctx),
         _enterprises(ctx),
         _grid_work(ctx),
+        _participation(ctx),
     ]
     # As the offices number a summary: 一、 for the parts, (一) for what each part tells.
     numbered = (

@@ -18,6 +18,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "can_use_field_pages": policy.can_use_field_pages(user),
         "can_view_figures": policy.can_view_figures(user),
         "can_read_security_log": policy.can_read_security_log(user),
+        "can_use_participation": policy.can_use_participation(user),
     }
 
 

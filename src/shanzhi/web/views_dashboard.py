@@ -35,7 +35,7 @@ from shanzhi.analytics.breakdowns import (
     figure_name,
     trend_grain,
 )
-from shanzhi.analytics.measures import AVERAGE_UNITS, KPIS
+from shanzhi.analytics.measures import AVERAGE_UNITS, KPIS, PARTICIPATION_KPIS
 from shanzhi.analytics.periods import DAY, MONTH, WEEK, Period, PeriodError, period_parse
 from shanzhi.analytics.selectors import (
     Scope,
@@ -569,6 +569,9 @@ def list_matters(viewer: Any, choice: Choice) -> dict[str, Any]:
             }
         )
     return {"items": items}
+def list_participation(viewer: Any, choice: Choice) -> dict[str, Any]:
+    """民生实事 and 志愿服务: counted from their own tables, so no case list behind them."""
+    return {"cards": figure_cards(viewer, choice, PARTICIPATION_KPIS)}
 
 
 LISTS: dict[str, Callable[[Any, Choice], dict[str, Any]]] = {
@@ -578,6 +581,7 @@ LISTS: dict[str, Callable[[Any, Choice], dict[str, Any]]] = {
     "hazards": list_hazards,
     "petitions": list_petitions,
     "matters": list_matters,
+    "participation": list_participation,
 }
 LIST_TITLES = {
     "overdue": "超期未办结(前10)",
@@ -586,6 +590,7 @@ LIST_TITLES = {
     "hazards": "安全隐患整改",
     "petitions": "信访",
     "matters": "分类同比(上年为录入数)",
+    "participation": "民生实事与志愿服务",
 }
 
 

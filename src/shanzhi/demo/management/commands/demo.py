@@ -18,6 +18,7 @@ from shanzhi.cases.models import CaseType
 from shanzhi.demo.baselines import demo_baselines
 from shanzhi.demo.cases import CaseYearReport, RaisedCase, demo_cases, previous_year
 from shanzhi.demo.generator import DEMO_PASSWORD, SCALES, DemoAccount, DemoStreet, demo_build
+from shanzhi.demo.participation import demo_participation
 from shanzhi.demo.places import KNOWN_STREETS, StreetSpec
 from shanzhi.demo.registry import RegistryReport, demo_case_links, demo_registry
 from shanzhi.errors import DomainError
@@ -191,6 +192,7 @@ class Command(BaseCommand):
             if not options["no_registry"]:
                 self._stage(97, "正在把事件关联到登记记录")
                 self._links(demo)
+        self.stdout.write(demo_participation(demo=demo, year=options["year"]))
         self._print_accounts(demo.accounts)
         if self.job_id is not None:
             job_finish(self.job_id, {"accounts": accounts, "password": DEMO_PASSWORD})
