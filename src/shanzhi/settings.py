@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "shanzhi.open311",
     "shanzhi.demo",
     "shanzhi.ops",
+    "shanzhi.streets",
     "shanzhi.web",
 ]
 
