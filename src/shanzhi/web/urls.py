@@ -1,9 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import views, views_landing
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", views_landing.home, name="home"),
+    path("areas/", views.area_tree, name="area_tree"),
+    path("setup/", views_landing.setup_checklist, name="setup_checklist"),
+    path("setup/streets/", views_landing.street_setup, name="street_setup"),
+    path("me/", views_landing.my_reports, name="my_reports"),
     path("areas/<str:code>/", views.area_detail, name="area_detail"),
     path("areas/<str:code>/children/", views.area_children_fragment, name="area_children"),
     path("healthz", views.healthz, name="healthz"),
