@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_landing
+from . import views, views_landing, views_posters
 
 urlpatterns = [
     path("", views_landing.home, name="home"),
@@ -8,6 +8,8 @@ urlpatterns = [
     path("setup/", views_landing.setup_checklist, name="setup_checklist"),
     path("setup/streets/", views_landing.street_setup, name="street_setup"),
     path("me/", views_landing.my_reports, name="my_reports"),
+    path("qr/building/<int:pk>/", views_posters.building_poster, name="building_poster"),
+    path("qr/<str:code>/buildings/", views_posters.area_posters, name="area_posters"),
     path("areas/<str:code>/", views.area_detail, name="area_detail"),
     path("areas/<str:code>/children/", views.area_children_fragment, name="area_children"),
     path("healthz", views.healthz, name="healthz"),
