@@ -1,9 +1,10 @@
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest
 
 from shanzhi import policy
+from shanzhi.accounts.models import User
 from shanzhi.cases.selectors import notifications_for
 
 
@@ -17,7 +18,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     def unread_count() -> int:
         if not can_use_case_pages:
             return 0
-        return notifications_for(user=user, unread_only=True).count()
+        return notifications_for(user=cast(User, user), unread_only=True).count()
 
     return {
         "can_use_admin": policy.can_use_admin(user),

@@ -48,7 +48,7 @@ class BulkForm(forms.Form):
     def __init__(self, *args: Any, user: User, picks: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         streets = policy.streets_visible_to(user)
-        self.fields["picked"].choices = [(p, p) for p in picks]
+        self.fields["picked"].choices = [(p, p) for p in picks]  # type: ignore[attr-defined]
         types = CaseType.objects.filter(street__in=streets, is_active=True).order_by("code")
         self.fields["case_type"].queryset = types  # type: ignore[attr-defined]
         units = Unit.objects.filter(street__in=streets, is_active=True).order_by("name")

@@ -25,7 +25,7 @@ from shanzhi.streets.services import street_set_up
 
 from .views import area_tree_context
 
-LANDING_PAGES = {
+LANDING_PAGES: dict[str, str] = {
     Role.ADMINISTRATOR: "setup_checklist",
     Role.DISPATCHER: "desk",
     Role.LEADER: "dashboard",
