@@ -2,17 +2,18 @@
 
 from io import StringIO
 
+import openpyxl
 import pytest
 from django.contrib.auth.hashers import check_password
 from django.core.management import CommandError, call_command
 
 from shanzhi.accounts.models import Role, RoleGrant, Unit, User
-from shanzhi.accounts.services import role_grant, user_create
 from shanzhi.analytics.models import RankingRule
 from shanzhi.areas.models import Area, Level
 from shanzhi.cases import services
 from shanzhi.cases.catalogue import CATALOGUE, STREET_UNITS
 from shanzhi.cases.models import CaseType, Satisfaction, Source, State
+from shanzhi.registry.imports import SPECS, registry_import
 from shanzhi.streets.divisions import division_nearest, division_street
 from shanzhi.streets.selectors import street_checklist
 from shanzhi.streets.services import StreetSetUpError, street_set_up
@@ -83,27 +84,61 @@ def test_the_command_prints_the_one_time_password_and_writes_the_templates(tmp_p
     password = text.split("一次性密码:")[1].split("(")[0]
     assert check_password(password, User.objects.get(username="wuma.admin").password)
     assert "民政部国家地名信息库" in text
-    assert sorted(p.name for p in tmp_path.iterdir())[0] == "1-网格和网格员导入模板.xlsx"
+    assert sorted(p.name for p in tmp_path.iterdir())[:3] == [
+        "1-单位导入模板.xlsx",
+        "2-网格和网格员导入模板.xlsx",
+        "3-人员与角色导入模板.xlsx",
+    ]
     assert "✗ 指挥中心坐席" in text
 
 
-def test_a_new_street_runs_a_case_from_report_to_archive():
-    """Only what set-up made, then what its administrator does in the system: add two staff."""
+def staff_sheet(path, rows):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    columns = SPECS["users"].columns
+    sheet.append([column.header for column in columns])
+    for row in rows:
+        sheet.append([row.get(column.key, "") for column in columns])
+    book.save(path)
+    return path
+
+
+def test_a_new_street_runs_a_case_from_report_to_archive(tmp_path):
+    """Only what set-up made, then what its administrator does: import the staff sheet."""
     result = street_set_up(code=WUMA)
     street = result.street
     admin = User.objects.get(username=result.administrator)
-    centre = Unit.objects.get(street=street, name="社会治理综合中心")
-    dispatcher = user_create(
-        actor=admin, username="wuma.d1", full_name="陈坐席", unit=centre, password="Wuma#Desk2026"
+    staff = staff_sheet(
+        tmp_path / "人员.xlsx",
+        [
+            {
+                "username": "wuma.d1",
+                "full_name": "陈坐席",
+                "unit_area": WUMA,
+                "unit": "社会治理综合中心",
+                "role": "指挥中心坐席",
+                "role_area": WUMA,
+                "password": "Wuma#Desk2026",
+            },
+            {
+                "username": "wuma.h1",
+                "full_name": "林队员",
+                "unit_area": WUMA,
+                "unit": "五马综合行政执法中队",
+                "role": "办理人",
+                "role_area": WUMA,
+                "password": "Wuma#Team2026",
+            },
+        ],
     )
-    role_grant(granter=admin, user=dispatcher, role=Role.DISPATCHER, area=street)
+    imported = registry_import(actor=admin, kind="users", source=staff, street=street)
+    assert imported.ok and imported.summary() == "新增人员 2 条;新增角色授权 2 条"
+    dispatcher = User.objects.get(username="wuma.d1")
+    handler = User.objects.get(username="wuma.h1")
+    assert dispatcher.must_change_password and handler.unit.name == "五马综合行政执法中队"
     case_type = CaseType.objects.get(street=street, code="CG-SR-01")  # 占道经营
     unit = services.unit_for(case_type=case_type, area=street)
-    assert unit is not None and unit.name == "五马综合行政执法中队"
-    handler = user_create(
-        actor=admin, username="wuma.h1", full_name="林队员", unit=unit, password="Wuma#Team2026"
-    )
-    role_grant(granter=admin, user=handler, role=Role.HANDLER, area=street)
+    assert unit == handler.unit
 
     case, created = services.case_report(
         area=street,
@@ -124,3 +159,33 @@ def test_a_new_street_runs_a_case_from_report_to_archive():
     assert case.number and case.street == street
     done = {item.label: item.done for item in street_checklist(street=street)}
     assert done["事项清单"] and done["指挥中心坐席"] and not done["网格与网格员"]
+
+
+def test_the_staff_import_refuses_a_unit_the_street_lacks_and_changes_nothing(tmp_path):
+    result = street_set_up(code=WUMA)
+    admin = User.objects.get(username=result.administrator)
+    sheet = staff_sheet(
+        tmp_path / "人员.xlsx",
+        [
+            {
+                "username": "wuma.x",
+                "full_name": "某人",
+                "unit_area": WUMA,
+                "unit": "不存在办",
+                "role": "办理人",
+                "role_area": WUMA,
+            },
+            {
+                "username": "wuma.y",
+                "full_name": "某人",
+                "unit_area": WUMA,
+                "unit": "社会治理综合中心",
+                "role": "指挥中心坐席",
+                "role_area": "330302",
+            },
+        ],
+    )
+    imported = registry_import(actor=admin, kind="users", source=sheet, street=result.street)
+    assert [(e.row, e.column) for e in imported.errors] == [(2, "所在单位"), (3, "授权辖区编码")]
+    assert "没有名为“不存在办”的单位" in imported.errors[0].reason
+    assert not User.objects.filter(username__startswith="wuma.").exists()

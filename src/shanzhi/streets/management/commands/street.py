@@ -24,7 +24,7 @@ class Command(BaseCommand):
             "--templates",
             metavar="DIR",
             default="",
-            help="把网格与网格员、楼栋、居民、企业、设施的导入模板写入此目录",
+            help="把单位、网格与网格员、人员与角色、楼栋、居民、企业、设施的导入模板写入此目录",
         )
         check = sub.add_parser("check", help="列出街道开通后还缺什么")
         check.add_argument("code", help="9位街道编码")
