@@ -93,19 +93,19 @@ def street_checklist(*, street: Area | None = None, code: str = "") -> list[Chec
             "指挥中心坐席",
             counts[Role.DISPATCHER] > 0,
             f"{counts[Role.DISPATCHER]}名坐席",
-            reverse(admin.format("accounts", "user", "add")),
+            reverse("registry_import"),
         ),
         ChecklistItem(
             "承办单位的办理人",
             not without,
             _units_without(without) if without else "每个承办单位都有办理人",
-            reverse(admin.format("accounts", "user", "add")),
+            reverse("registry_import"),
         ),
         ChecklistItem(
             "领导",
             counts[Role.LEADER] > 0,
             f"{counts[Role.LEADER]}名领导",
-            reverse(admin.format("accounts", "user", "add")),
+            reverse("registry_import"),
         ),
         ChecklistItem(
             "楼栋与房屋",
