@@ -1,6 +1,7 @@
 """Each role lands on its own work; error pages say where to go, in Chinese."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from shanzhi.cases.models import Notification
@@ -118,3 +119,12 @@ def test_an_administrators_403_does_not_tell_them_to_call_the_administrator(clie
     client.force_login(world.leader)
     html = client.get(reverse("desk")).content.decode()
     assert "请联系所在街道的系统管理员" in html
+
+
+def test_a_form_that_fails_its_csrf_check_is_refused_in_chinese(world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.dispatcher)
+    response = client.post(reverse("desk_intake"), {"description": "x"})
+    html = response.content.decode()
+    assert response.status_code == 403 and "页面已过期,本次提交没有生效" in html
+    assert "Forbidden" not in html
