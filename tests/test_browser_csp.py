@@ -72,14 +72,17 @@ def test_the_main_pages_load_under_the_policy_without_a_violation(browser_contex
         "/cases/",
         "/registry/person/",
         f"/qr/{world.microgrid.code}/",
-        "/",
+        "/desk/bulk/",
+        f"/cases/{case.number}/print/",
+        f"/qr/{world.community.code}/buildings/",
+        "/areas/",
     ):
         visit(dispatcher, url)
         seen[url] = violations(dispatcher)
     # An htmx fragment: the scope tree opens a node.
     dispatcher.locator("details summary").first.click()
     dispatcher.wait_for_selector(".tree-children .tree-node, .tree-children .empty")
-    seen["/ (tree fragment)"] = violations(dispatcher)
+    seen["/areas/ (tree fragment)"] = violations(dispatcher)
 
     leader = watched(browser_context)
     sign_in(leader, "leader", PASSWORD)
@@ -104,6 +107,8 @@ def test_the_main_pages_load_under_the_policy_without_a_violation(browser_contex
 
     admin = watched(browser_context)
     sign_in(admin, "admin", PASSWORD)
+    visit(admin, "/setup/")
+    seen["/setup/"] = violations(admin)
     for url in ("/admin/", "/admin/accounts/user/", "/admin/accounts/securityevent/"):
         visit(admin, url, "#content")
         seen[url] = violations(admin)

@@ -8,7 +8,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_grid_worker_sees_own_grid_expands_it_and_logs_out(page, world):
-    page.goto("/")
+    page.goto("/areas/")
     assert "/accounts/login/" in page.url
     page.fill("input[name=username]", "gw")
     page.fill("input[name=password]", PASSWORD)

@@ -63,11 +63,17 @@ def test_every_kind_of_response_carries_the_policy(client, world):
         response = client.get(url)
         assert response["Content-Security-Policy"] == POLICY, url
     client.force_login(world.dispatcher)
-    for url in ("/", "/inbox/", "/desk/", f"/cases/{case.number}/", "/registry/person/"):
+    pages = ("/areas/", "/inbox/", "/desk/", f"/cases/{case.number}/", "/registry/person/")
+    mine = ("/desk/bulk/", f"/cases/{case.number}/print/", f"/qr/{world.community.code}/buildings/")
+    for url in (*pages, *mine):
         response = client.get(url)
         assert response.status_code == 200, url
         assert response["Content-Security-Policy"] == POLICY, url
         assert inline_parts(response.content.decode()) == [], url
+    for user, url in ((world.admin, "/setup/"), (world.resident, "/me/")):
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200 and inline_parts(response.content.decode()) == [], url
     client.force_login(world.admin)
     admin = client.get("/admin/")
     assert admin["Content-Security-Policy"] == POLICY

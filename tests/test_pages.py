@@ -28,14 +28,14 @@ def test_login_with_wrong_password_says_so_in_chinese(client, world):
 def test_login_and_logout(client, world):
     response = client.post(reverse("login"), {"username": "gw", "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == reverse("home")
-    assert client.get("/").status_code == 200
+    assert client.get("/")["Location"] == reverse("field_home")  # a grid worker lands on /field/
     response = client.post(reverse("logout"))
     assert response.status_code == 302
     assert client.get("/").status_code == 302
 
 
 def test_grid_worker_home_shows_only_the_own_grid(client, world):
-    html = signed_in(client, world.grid_worker).get("/").content.decode()
+    html = signed_in(client, world.grid_worker).get("/areas/").content.decode()
     assert "湘湖第一网格" in html
     assert "湘湖第二网格" not in html
     assert "湘湖社区" not in html.replace("湘湖社区居委会", "")
@@ -94,5 +94,5 @@ def test_healthz_answers_without_login(client, db):
 
 
 def test_admin_link_only_for_administrators(client, world):
-    assert "管理后台" not in signed_in(client, world.leader).get("/").content.decode()
-    assert "管理后台" in signed_in(client, world.admin).get("/").content.decode()
+    assert "管理后台" not in signed_in(client, world.leader).get("/areas/").content.decode()
+    assert "管理后台" in signed_in(client, world.admin).get("/areas/").content.decode()

@@ -76,11 +76,11 @@ def test_desk_is_for_dispatchers_and_oversight_for_leaders(client, world):
 
 
 def test_nav_links_follow_the_roles(client, world):
-    dispatcher = html_of(as_user(client, world.dispatcher).get("/"))
+    dispatcher = html_of(as_user(client, world.dispatcher).get("/areas/"))
     assert "我的待办" in dispatcher and "受理台" in dispatcher and "超期督办" not in dispatcher
-    leader = html_of(as_user(client, world.leader).get("/"))
+    leader = html_of(as_user(client, world.leader).get("/areas/"))
     assert "超期督办" in leader and "受理台" not in leader
-    resident = html_of(as_user(client, world.resident).get("/"))
+    resident = html_of(as_user(client, world.resident).get("/areas/"))
     assert "我的待办" not in resident and 'href="/cases/"' not in resident
 
 

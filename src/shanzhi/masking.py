@@ -31,3 +31,9 @@ def mask_personal(text: str) -> str:
     text = _RESIDENT_ID.sub(r"\1********\2", text)
     text = _MOBILE.sub(r"\1****\2", text)
     return _LANDLINE.sub(r"\1********", text)
+
+
+def mask_name(name: str) -> str:
+    """张*, 欧阳**: the surname's first character, the rest hidden."""
+    name = name.strip()
+    return f"{name[0]}{'*' * (len(name) - 1)}" if len(name) > 1 else name

@@ -974,3 +974,51 @@ def person_for_id_number(user: Any, number: str) -> Any:
     if person is None:
         raise NotFound("登记库中没有该身份证号的居民,或不在您的辖区范围内")
     return person
+# Landing and street set-up -------------------------------------------------------------------
+
+# Where each role starts its day, the first held role in this order deciding: set-up work first
+# for an administrator, then the desk, the dashboard, the inbox, the field pages, a resident's own.
+LANDING_ROLES: tuple[str, ...] = (
+    Role.ADMINISTRATOR,
+    Role.DISPATCHER,
+    Role.LEADER,
+    Role.HANDLER,
+    Role.GRID_WORKER,
+    Role.RESIDENT,
+)
+
+
+def landing_role(user: Any) -> str | None:
+    """The role whose page the user lands on, or None when they hold none."""
+    held = set(roles_of(user))
+    return next((role for role in LANDING_ROLES if role in held), None)
+
+
+def can_set_up_streets(user: Any) -> bool:
+    """Opening a new street is the platform administrator's (the street has no one yet)."""
+    return is_platform_admin(user)
+
+
+def setup_streets_for(user: Any) -> QuerySet[Area]:
+    """The streets whose set-up checklist the user keeps: those they administer."""
+    if is_platform_admin(user):
+        return Area.objects.filter(level=Level.STREET)
+    paths = scope_paths(user, [Role.ADMINISTRATOR])
+    if not paths:
+        return Area.objects.none()
+    return Area.objects.filter(_paths_q(paths), level=Level.STREET)
+
+
+def resident_report_areas_for(user: Any) -> QuerySet[Area]:
+    """The microgrids (or grids) a signed-in resident belongs to, where they report from."""
+    paths = scope_paths(user, [Role.RESIDENT])
+    if not paths:
+        return Area.objects.none()
+    return Area.objects.filter(path__in=paths)
+
+
+def own_reports_for(user: Any) -> QuerySet[Case]:
+    """The cases a signed-in person reported themselves."""
+    if not _is_signed_in(user):
+        return Case.objects.none()
+    return Case.objects.filter(reporter=user)

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "shanzhi.ops",
     "shanzhi.jobs",
     "shanzhi.participation",
+    "shanzhi.streets",
     "shanzhi.web",
 ]
 
@@ -167,6 +168,8 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Django's own page for a failed CSRF check is in English.
+CSRF_FAILURE_VIEW = "shanzhi.web.views_errors.csrf_failure"
 
 # Accounts to 等保 level 3 (GB/T 22239-2019 identity and access controls). Each number is
 # read from the environment so that a deployment can follow its own security policy.

@@ -78,10 +78,12 @@ def user_create(
     password: str | None = None,
     password_hash: str | None = None,
     phone: str = "",
+    one_time: bool = False,
 ) -> User:
     """Create a staff member (or, with no unit, a resident account).
 
-    A password an administrator sets is an initial one: the person changes it at first sign-in.
+    A password an administrator sets is an initial one: the person changes it at first sign-in,
+    as they do a `one_time` password the system printed for them (a new street's administrator).
     """
     if actor is not None and (unit is None or not policy.can_manage_unit(actor, unit)):
         raise PermissionDenied("只能在本人管理范围内的单位中新增人员")
@@ -103,7 +105,7 @@ def user_create(
         user.password = make_password(password)
     else:
         user.set_unusable_password()
-    user.must_change_password = actor is not None and user.has_usable_password()
+    user.must_change_password = (actor is not None or one_time) and user.has_usable_password()
     user.save()
     security_event_record(
         kind=SecurityEventKind.USER_CREATED,

@@ -11,7 +11,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
@@ -22,6 +21,7 @@ from shanzhi.errors import DomainError
 from .measures import KPIS
 from .models import Baseline, BaselineHistory, RankingRule, RankingWeight
 from .rankings import rule_check
+from .services import ranking_rules_copy
 
 RANKABLE = [
     (k.key, f"{k.name}({'越高越好' if k.higher_is_better else '越低越好'})")
@@ -137,20 +137,7 @@ class RankingRuleAdmin(ScopedAdmin):
             )
             return
         street = streets[0]
-        with transaction.atomic():
-            for rule in queryset.prefetch_related("weights"):
-                copy = RankingRule.objects.create(
-                    name=f"{rule.name}({street.name})"[:60],
-                    level=rule.level,
-                    street=street,
-                    description=rule.description,
-                )
-                RankingWeight.objects.bulk_create(
-                    RankingWeight(
-                        rule=copy, kpi=w.kpi, weight=w.weight, target=w.target, floor=w.floor
-                    )
-                    for w in rule.weights.all()
-                )
+        ranking_rules_copy(street=street, rules=queryset.prefetch_related("weights"))
         self.message_user(request, f"已复制到{street.name},可在复制出的规则中调整权重")
 
 

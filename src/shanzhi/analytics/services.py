@@ -1,5 +1,7 @@
-"""Writes for figures: baselines entered by hand for periods before the system was used."""
+"""Writes for figures: baselines entered by hand for periods before the system was used, and a
+street's own copies of the ranking rules."""
 
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
@@ -11,7 +13,7 @@ from shanzhi.cases.models import CaseCategory, CaseType, Source
 from shanzhi.errors import DomainError, PermissionDenied
 
 from .measures import KPIS, LISTED_KINDS, MEASURES, PERCENT, Kpi
-from .models import Baseline, BaselineAction, BaselineHistory
+from .models import Baseline, BaselineAction, BaselineHistory, RankingRule, RankingWeight
 from .periods import Period
 
 
@@ -171,3 +173,22 @@ def baseline_withdraw(*, actor: User, baseline: Baseline, reason: str) -> Baseli
         )
         current.delete()
     return kept
+
+
+@transaction.atomic
+def ranking_rules_copy(*, street: Area, rules: Iterable[RankingRule]) -> list[RankingRule]:
+    """Give a street its own copy of each rule, weights and all, for its administrators to tune."""
+    copies = []
+    for rule in rules:
+        copy = RankingRule.objects.create(
+            name=f"{rule.name}({street.name})"[:60],
+            level=rule.level,
+            street=street,
+            description=rule.description,
+        )
+        RankingWeight.objects.bulk_create(
+            RankingWeight(rule=copy, kpi=w.kpi, weight=w.weight, target=w.target, floor=w.floor)
+            for w in rule.weights.all()
+        )
+        copies.append(copy)
+    return copies

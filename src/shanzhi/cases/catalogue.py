@@ -40,24 +40,26 @@ CATEGORIES: tuple[str, ...] = (
     "社会治安",
 )
 
-# Keys of the street's units as the demo and the set-up name them (see src/shanzhi/demo/places.py
-# STREET_UNITS), plus "社区居委会" meaning the committee of the community where the case lies.
-UNIT_KEYS: tuple[str, ...] = (
-    "社会治理综合中心",
-    "平安办",
-    "信访办",
-    "城建办",
-    "经济发展办",
-    "社会事务办",
-    "应急管理办",
-    "矛调中心",
-    "派出所",
-    "市场监管所",
-    "司法所",
-    "消防救援站",
-    "综合行政执法中队",
-    "社区居委会",
+# The units every street starts with, as (name, kind): the units the catalogue routes to. A
+# station (站所) takes the street's short name in front, e.g. 城厢派出所. Set-up and the demo both
+# create them from here; the first is where the dispatchers sit.
+STREET_UNITS: tuple[tuple[str, str], ...] = (
+    ("社会治理综合中心", "street_office"),
+    ("平安办", "street_office"),
+    ("信访办", "street_office"),
+    ("城建办", "street_office"),
+    ("经济发展办", "street_office"),
+    ("社会事务办", "street_office"),
+    ("应急管理办", "street_office"),
+    ("矛调中心", "street_office"),
+    ("派出所", "station"),
+    ("市场监管所", "station"),
+    ("司法所", "station"),
+    ("消防救援站", "station"),
+    ("综合行政执法中队", "station"),
 )
+# "社区居委会" means the committee of the community where the case lies.
+UNIT_KEYS: tuple[str, ...] = (*(name for name, _ in STREET_UNITS), "社区居委会")
 
 # The extra fields that whole workflows share.
 HAZARD_GRADE = ExtraField("hazard_grade", "隐患等级", ("一般", "重大"), True)

@@ -7,7 +7,7 @@ typed signature for pages, API, CLI and the demo to call.
 import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -642,6 +642,69 @@ def routing_suggest(
         )
         for score, case_type, matched in scored[:limit]
     ]
+
+
+# Many cases at once (the desk's bulk accept and dispatch) ------------------------------------
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What became of one case of a bulk step: done, or refused with the reason in Chinese."""
+
+    number: str
+    done: bool
+    message: str
+
+
+def _each(
+    cases: Sequence[tuple[Case, int]], step: Callable[[Case, int], tuple[Case, str]]
+) -> list[BulkOutcome]:
+    # One transaction per case (the engine's own): a refusal leaves the others done.
+    outcomes = []
+    for case, version in cases:
+        try:
+            case, message = step(case, version)
+        except DomainError as exc:
+            outcomes.append(BulkOutcome(case.number, False, exc.message))
+        else:
+            outcomes.append(BulkOutcome(case.number, True, message))
+    return outcomes
+
+
+def cases_accept_many(
+    *, cases: Sequence[tuple[Case, int]], actor: User, case_type: CaseType | None = None
+) -> list[BulkOutcome]:
+    """Accept each (case, version the actor saw) as `case_type`, or as the type it was reported
+    with; a case with neither is refused, to be accepted on its own page."""
+
+    def accept(case: Case, version: int) -> tuple[Case, str]:
+        chosen = case_type or case.case_type
+        if chosen is None:
+            raise IntakeError("上报时未选事项类型,请逐件受理并选定类型")
+        case = case_accept(case=case, actor=actor, case_type=chosen, expected_version=version)
+        return case, f"已受理为“{chosen.name}”"
+
+    return _each(cases, accept)
+
+
+def cases_dispatch_many(
+    *, cases: Sequence[tuple[Case, int]], actor: User, unit: Unit | None = None, note: str = ""
+) -> list[BulkOutcome]:
+    """Dispatch each (case, version the actor saw) to `unit`, or to its type's default unit for
+    its place; a case with neither is refused, to be dispatched on its own page."""
+
+    def dispatch(case: Case, version: int) -> tuple[Case, str]:
+        target = unit or (
+            unit_for(case_type=case.case_type, area=case.area) if case.case_type else None
+        )
+        if target is None:
+            raise IntakeError("该事项没有默认承办单位,请逐件交办并选定单位")
+        case = case_dispatch(
+            case=case, actor=actor, unit=target, note=note, expected_version=version
+        )
+        return case, f"已交办“{target.name}”"
+
+    return _each(cases, dispatch)
 
 
 # Catalogue --------------------------------------------------------------------------------------

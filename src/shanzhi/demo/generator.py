@@ -15,8 +15,10 @@ from shanzhi.accounts.models import Role, Unit, UnitKind, User
 from shanzhi.accounts.services import role_grant, unit_create, user_create
 from shanzhi.areas.models import Area, Level
 from shanzhi.areas.services import area_create, area_create_many
+from shanzhi.cases.catalogue import STREET_UNITS
 from shanzhi.cases.services import catalogue_seed
 from shanzhi.errors import DomainError
+from shanzhi.streets.services import street_units_seed
 
 from .places import (
     CITY,
@@ -24,7 +26,6 @@ from .places import (
     GIVEN_CHARS,
     PLACE_SYLLABLES,
     PROPERTY_COMPANIES,
-    STREET_UNITS,
     SURNAMES,
     StreetSpec,
 )
@@ -188,11 +189,8 @@ def _build_grid(demo: DemoStreet, spec: StreetSpec, scale: Scale, names: _Names)
     demo.grids.extend(dedicated)
 
 
-def _build_units(demo: DemoStreet, spec: StreetSpec) -> None:
-    short = spec.name.removesuffix("街道")
-    for name, kind in STREET_UNITS:
-        full = f"{short}{name}" if kind == UnitKind.STATION else name
-        demo.units[name] = unit_create(actor=None, name=full, kind=kind, area=demo.street)
+def _build_units(demo: DemoStreet) -> None:
+    demo.units.update(street_units_seed(street=demo.street))
     for index, community in enumerate(demo.communities):
         demo.units[community.code] = unit_create(
             actor=None,
@@ -264,7 +262,7 @@ def demo_build(*, spec: StreetSpec, seed: int, scale: str) -> DemoStreet:
     demo = DemoStreet(street=street, rng=rng, seed=seed)
     names = _Names(demo.rng)
     _build_grid(demo, spec, SCALES[scale], names)
-    _build_units(demo, spec)
+    _build_units(demo)
     _build_staff(demo, spec, names)
     # The catalogue names its default units, so it comes once the units exist.
     catalogue_seed(street=street)

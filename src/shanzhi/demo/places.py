@@ -74,23 +74,6 @@ KNOWN_STREETS: dict[str, StreetSpec] = {
     ]
 }
 
-# Street offices and stations as the reports name them; the first is where dispatchers sit.
-STREET_UNITS: tuple[tuple[str, str], ...] = (
-    ("社会治理综合中心", "street_office"),
-    ("平安办", "street_office"),
-    ("信访办", "street_office"),
-    ("城建办", "street_office"),
-    ("经济发展办", "street_office"),
-    ("社会事务办", "street_office"),
-    ("应急管理办", "street_office"),
-    ("矛调中心", "street_office"),
-    ("派出所", "station"),
-    ("市场监管所", "station"),
-    ("司法所", "station"),
-    ("消防救援站", "station"),
-    ("综合行政执法中队", "station"),
-)
-
 PROPERTY_COMPANIES = ("绿城物业", "南都物业", "开元物业", "滨江物业", "新湖物业", "金昌物业")
 
 # Syllables for the names of communities that the reports do not name.

@@ -35,7 +35,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from shanzhi import clock, policy
 from shanzhi.accounts.models import Role, RoleGrant, Unit, UnitKind, User
-from shanzhi.accounts.services import role_grant, user_create
+from shanzhi.accounts.services import ROLE_LEVELS, role_grant, unit_create, unit_update, user_create
 from shanzhi.areas.models import Area, Level
 from shanzhi.areas.services import area_check_code, area_check_parent, area_create, area_update
 from shanzhi.errors import DomainError
@@ -530,8 +530,107 @@ FACILITIES = Spec(
     "每行一处设施,以设施编号区分;再次导入同一编号即更新该设施。",
 )
 
+UNIT_KIND_CHOICES = list(UnitKind.choices)
+STAFF_ROLE_CHOICES = [(role.value, role.label) for role in Role if role != Role.RESIDENT]
+
+UNITS = Spec(
+    "units",
+    "单位",
+    (
+        Column(
+            "area",
+            "所在辖区编码",
+            "单位设在哪个辖区:街道、片区或社区的编码(社区居委会填社区编码)",
+            EXAMPLE_STREET,
+            required=True,
+            parse=_area_code,
+            text_only=True,
+            width=16,
+        ),
+        Column(
+            "name",
+            "单位名称",
+            "同一辖区内不重名;已有的单位只更新类别和电话",
+            "城厢退役军人服务站",
+            required=True,
+            width=24,
+        ),
+        Column(
+            "kind",
+            "类别",
+            "不填为街道科室",
+            "站所",
+            **_choosing(UNIT_KIND_CHOICES),
+            empty=UnitKind.STREET_OFFICE,
+            width=12,
+        ),
+        Column("phone", "联系电话", "可不填", "0571-82345678", parse=_text(30), width=16),
+    ),
+    "每行一个单位(街道科室、社区居委会、站所、物业公司……),事件交办给单位,由单位的办理人签收。",
+)
+
+STAFF = Spec(
+    "users",
+    "人员与角色",
+    (
+        Column(
+            "username",
+            "用户名",
+            "登录用的用户名;账号不存在时新建,已存在时只补授这一行的角色",
+            "chengxiang.dispatcher9",
+            required=True,
+            parse=_username,
+            width=22,
+        ),
+        Column("full_name", "姓名", "新建账号时必填", "周晓雯", parse=_text(50), width=12),
+        Column("phone", "手机号", "可不填", "13900009902", parse=phone_check, width=16),
+        Column(
+            "unit_area",
+            "单位所在辖区编码",
+            "所在单位设在哪个辖区(见单位模板)",
+            EXAMPLE_STREET,
+            required=True,
+            parse=_area_code,
+            text_only=True,
+            width=16,
+        ),
+        Column(
+            "unit", "所在单位", "单位名称,须已建立", "社会治理综合中心", required=True, width=20
+        ),
+        Column(
+            "role",
+            "角色",
+            "网格员请用“网格和网格员”模板",
+            "指挥中心坐席",
+            required=True,
+            **_choosing(STAFF_ROLE_CHOICES),
+            width=14,
+        ),
+        Column(
+            "role_area",
+            "授权辖区编码",
+            "角色管到哪里:坐席、系统管理员填街道编码,领导、办理人填街道或社区编码",
+            EXAMPLE_STREET,
+            required=True,
+            parse=_area_code,
+            text_only=True,
+            width=16,
+        ),
+        Column(
+            "password",
+            "初始密码",
+            "新建账号的初始密码,本人首次登录须修改;不填则须由管理员另行设置后才能登录。"
+            "已有账号不会被改密码",
+            "Zhou#Desk2026",
+            parse=_text(128),
+            width=16,
+        ),
+    ),
+    "每行授予一个人一个角色;同一人有多个角色时写多行。",
+)
+
 SPECS: dict[str, Spec] = {
-    spec.kind: spec for spec in (GRIDS, BUILDINGS, PERSONS, ENTERPRISES, FACILITIES)
+    spec.kind: spec for spec in (UNITS, GRIDS, STAFF, BUILDINGS, PERSONS, ENTERPRISES, FACILITIES)
 }
 
 
@@ -1497,7 +1596,168 @@ class _GridPlan:
                 ctx.notify(f"已写入 {number} 行")
 
 
+# Units and staff -----------------------------------------------------------------------------
+
+
+def _areas_of(ctx: _Context, rows: list[Row], *keys: str) -> dict[str, Area]:
+    codes = {row.values[key] for row in rows for key in keys}
+    return {area.code: area for area in ctx.lookup(Area.objects.all(), "code", codes - {""})}
+
+
+def _area_in_street(ctx: _Context, row: Row, key: str, areas: dict[str, Area]) -> Area | None:
+    area = areas.get(row.values[key])
+    if area is None:
+        ctx.fail(row, key, "没有该编码的辖区")
+    elif area.street_id != ctx.street.pk:
+        ctx.fail(row, key, f"该辖区不属于{ctx.street.name}")
+    elif not ctx.may_import(area):
+        ctx.fail(row, key, f"您无权向“{area.name}”导入")
+    else:
+        return area
+    return None
+
+
+def _plan_units(ctx: _Context, rows: list[Row]) -> _Plan:
+    areas = _areas_of(ctx, rows, "area")
+    existing = {
+        (unit.area_id, unit.name): unit
+        for unit in Unit.objects.filter(
+            street=ctx.street, name__in={r.values["name"] for r in rows}
+        )
+    }
+    seen: dict[tuple[int, str], int] = {}
+    plan = _GridPlan()
+    for row in rows:
+        area = _area_in_street(ctx, row, "area", areas)
+        if area is None:
+            continue
+        key = (area.pk, row.values["name"])
+        if key in seen:
+            ctx.fail(row, "name", f"与第{seen[key]}行的单位重复")
+            continue
+        seen[key] = row.number
+        unit = existing.get(key)
+        (plan.created if unit is None else plan.updated)["单位"] += 1
+        plan.steps.append(_unit_step(ctx, row, area, unit))
+    return plan
+
+
+def _unit_step(
+    ctx: _Context, row: Row, area: Area, unit: Unit | None
+) -> Callable[[dict[str, Area]], None]:
+    values = row.values
+
+    def step(made: dict[str, Area]) -> None:
+        try:
+            if unit is None:
+                unit_create(
+                    actor=ctx.actor,
+                    name=values["name"],
+                    kind=values["kind"],
+                    area=area,
+                    phone=values["phone"],
+                )
+            else:
+                unit_update(
+                    actor=ctx.actor,
+                    unit=unit,
+                    name=unit.name,
+                    kind=values["kind"],
+                    phone=values["phone"],
+                    is_active=True,
+                )
+        except DomainError as exc:
+            raise _ApplyFailed(RowError(row.number, ctx.spec.header("name"), exc.message)) from exc
+
+    return step
+
+
+def _plan_staff(ctx: _Context, rows: list[Row]) -> _Plan:
+    areas = _areas_of(ctx, rows, "unit_area", "role_area")
+    units = {
+        (unit.area_id, unit.name): unit
+        for unit in Unit.objects.filter(street=ctx.street, is_active=True)
+    }
+    users = {
+        user.username: user
+        for user in ctx.lookup(User.objects.all(), "username", (r.values["username"] for r in rows))
+    }
+    granted = set(
+        RoleGrant.objects.filter(
+            user__in=list(users.values()), revoked_at__isnull=True
+        ).values_list("user_id", "role", "area_id")
+    )
+    new_users: dict[str, int] = {}
+    plan = _GridPlan()
+    for row in rows:
+        values = row.values
+        unit_area = _area_in_street(ctx, row, "unit_area", areas)
+        role_area = _area_in_street(ctx, row, "role_area", areas)
+        if unit_area is None or role_area is None:
+            continue
+        unit = units.get((unit_area.pk, values["unit"]))
+        if unit is None:
+            ctx.fail(row, "unit", f"“{unit_area.name}”下没有名为“{values['unit']}”的单位")
+            continue
+        if role_area.level not in ROLE_LEVELS[values["role"]]:
+            levels = "、".join(Level(level).label for level in sorted(ROLE_LEVELS[values["role"]]))
+            ctx.fail(row, "role_area", f"“{Role(values['role']).label}”只能授予在{levels}上")
+            continue
+        user = users.get(values["username"])
+        if user is not None:
+            if user.street_id != ctx.street.pk or user.is_superuser:
+                ctx.fail(row, "username", "该用户名已被其他街道或平台的账号使用")
+                continue
+            if (user.pk, values["role"], role_area.pk) in granted:
+                continue
+        elif values["username"] not in new_users:
+            if not values["full_name"]:
+                ctx.fail(row, "full_name", "新建账号须填写姓名")
+            if values["password"]:
+                problems = _password_problems(
+                    values["password"], values["username"], values["full_name"]
+                )
+                if problems:
+                    ctx.fail(row, "password", problems)
+            if ctx.actor is not None and not policy.can_manage_unit(ctx.actor, unit):
+                ctx.fail(row, "unit", f"您无权在“{unit.name}”新增人员")
+            if row.number in ctx.bad_rows:
+                continue
+            new_users[values["username"]] = row.number
+            plan.created["人员"] += 1
+        plan.created["角色授权"] += 1
+        plan.steps.append(_staff_step(ctx, row, unit, role_area))
+    return plan
+
+
+def _staff_step(
+    ctx: _Context, row: Row, unit: Unit, role_area: Area
+) -> Callable[[dict[str, Area]], None]:
+    values = row.values
+
+    def step(made: dict[str, Area]) -> None:
+        try:
+            user = User.objects.filter(username=values["username"]).first()
+            if user is None:
+                user = user_create(
+                    actor=ctx.actor,
+                    username=values["username"],
+                    full_name=values["full_name"],
+                    unit=unit,
+                    password=values["password"] or None,
+                    phone=values["phone"],
+                    one_time=True,  # set by someone else: changed at first sign-in
+                )
+            role_grant(granter=ctx.actor, user=user, role=values["role"], area=role_area)
+        except DomainError as exc:
+            raise _ApplyFailed(RowError(row.number, ctx.spec.header("role"), exc.message)) from exc
+
+    return step
+
+
 PLANNERS: dict[str, Callable[[_Context, list[Row]], _Plan]] = {
+    "units": _plan_units,
+    "users": _plan_staff,
     "grids": _plan_grids,
     "buildings": _plan_buildings,
     "persons": _plan_persons,

@@ -36,14 +36,20 @@ def _area_or_404(request: HttpRequest, code: str) -> Area:
         raise Http404(exc.message) from exc
 
 
-@login_required
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def area_tree_context(request: HttpRequest) -> dict[str, Any]:
+    """The roots of the user's scope, for the area tree (我的辖区)."""
     roots = policy.scope_roots(request.user)
     root_ids = [root.pk for root in roots]
     rows = _tree_rows(areas_with_child_counts(areas=Area.objects.filter(pk__in=root_ids)))
     role_labels = [Role(role).label for role in policy.roles_of(request.user)]
-    return render(request, "web/home.html", {"rows": rows, "role_labels": role_labels})
+    return {"rows": rows, "role_labels": role_labels}
+
+
+@login_required
+@require_GET
+def area_tree(request: HttpRequest) -> HttpResponse:
+    """/areas/: the part of the grid the user works in, expanded level by level."""
+    return render(request, "web/home.html", area_tree_context(request))
 
 
 @login_required
