@@ -823,3 +823,21 @@ def can_revoke_api_token(user: Any, token: ApiToken) -> bool:
     if is_platform_admin(user):
         return True
     return token.user is not None and can_manage_user(user, token.user)
+
+
+# Routing and recurring problems (源头治理) -------------------------------------------------------
+
+
+def can_see_hotspots(user: Any) -> bool:
+    """The dashboard's 高发问题 panel: leaders and the dispatchers who route the cases."""
+    return has_role(user, Role.LEADER) or has_role(user, Role.DISPATCHER)
+
+
+def can_adopt_hotspot(user: Any, area: Area) -> bool:
+    """Turning a recurring problem into a source-governance task is a leader's decision."""
+    return has_role(user, Role.LEADER, area)
+
+
+def can_see_routing(user: Any, case: Case) -> bool:
+    """Routing suggestions are for whoever fixes a case's type or unit: the dispatcher."""
+    return has_role(user, Role.DISPATCHER, case.area)
