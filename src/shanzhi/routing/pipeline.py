@@ -6,8 +6,11 @@ bigrams, which need no dictionary and so keep the shop, estate and road names a 
 know. (Whole words from jieba's shipped dictionary, tried beside them, scored lower on the
 development sample: with a few hundred messages, words are too rare to learn from.)
 
-The members' probabilities are averaged: a linear SVM calibrated by Platt scaling on held-back
-folds, and a complement naive Bayes, which stays sensible on classes with few examples.
+The classifier is a linear SVM calibrated by Platt scaling: three SVMs, each fitted on two
+thirds of the examples and scaled on the third it did not see, whose probabilities are averaged.
+Besides a confidence a dispatcher can read, the averaging scored better on the development
+sample than one SVM on everything (and better than adding a naive Bayes or a logistic
+regression beside it).
 """
 
 import re
@@ -16,12 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
-from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
@@ -47,24 +48,20 @@ def _vectorizer() -> TfidfVectorizer:
     return TfidfVectorizer(analyzer="char", ngram_range=(1, 2))
 
 
-def _members(folds: int) -> list[Pipeline]:
-    svm: ClassifierMixin = CalibratedClassifierCV(LinearSVC(), cv=folds, method="sigmoid")
-    return [
-        Pipeline([("tfidf", _vectorizer()), ("svm", svm)]),
-        Pipeline([("tfidf", _vectorizer()), ("nb", ComplementNB(alpha=0.1))]),
-    ]
+def _pipeline(folds: int) -> Pipeline:
+    svm = CalibratedClassifierCV(LinearSVC(), cv=folds, method="sigmoid")
+    return Pipeline([("tfidf", _vectorizer()), ("svm", svm)])
 
 
 class Router:
     """A fitted text router. `classes` are the labels it can name."""
 
-    def __init__(self, members: list[Pipeline], classes: np.ndarray) -> None:
-        self.members = members
-        self.classes = classes
+    def __init__(self, fitted: Pipeline) -> None:
+        self.fitted = fitted
+        self.classes = fitted.classes_
 
     def proba(self, docs: Sequence[Doc]) -> np.ndarray:
-        texts = [doc.joined for doc in docs]
-        return np.mean([member.predict_proba(texts) for member in self.members], axis=0)
+        return self.fitted.predict_proba([doc.joined for doc in docs])
 
     def predict(self, docs: Sequence[Doc]) -> list[str]:
         return [str(self.classes[i]) for i in self.proba(docs).argmax(axis=1)]
@@ -89,14 +86,7 @@ def fit(docs: Sequence[Doc], labels: Sequence[str]) -> Router:
     rows = [(doc.joined, label) for doc, label in zip(docs, labels, strict=True) if label in keep]
     texts, kept = [t for t, _ in rows], np.array([label for _, label in rows])
     folds = min(CALIBRATION_FOLDS, min(Counter(kept.tolist()).values()))
-    members = _members(folds)
-    for member in members:
-        member.fit(texts, kept)
-    classes = members[0].classes_
-    for member in members[1:]:
-        if list(member.classes_) != list(classes):  # pragma: no cover - sklearn sorts both
-            raise AssertionError("members disagree on the classes")
-    return Router(members, classes)
+    return Router(_pipeline(folds).fit(texts, kept))
 
 
 @dataclass(frozen=True)

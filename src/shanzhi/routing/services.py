@@ -18,7 +18,7 @@ from shanzhi.errors import DomainError, PermissionDenied
 
 from . import pipeline
 from .hotspots import Hotspot, hotspot_by_key
-from .models import RouterModel
+from .models import RouterModel, StreetSettings
 from .pipeline import Doc
 from .selectors import street_settings, unit_key
 
@@ -143,18 +143,27 @@ def routing_train() -> list[TrainReport]:
     return [router_train(street=street) for street in streets]
 
 
+def street_settings_save(*, actor: User, settings: StreetSettings) -> StreetSettings:
+    """Keep a street's routing and hotspot thresholds (checked by the model's validators)."""
+    if not policy.can_manage_catalogue(actor, settings.street):
+        raise PermissionDenied("无权修改该街道的分拨与源头治理设置")
+    settings.full_clean()
+    settings.save()
+    return settings
+
+
 # 源头治理 ---------------------------------------------------------------------------------------
 
 
 def _describe(hotspot: Hotspot) -> str:
+    count = len(hotspot.cases)
     numbers = "、".join(c.number for c in hotspot.cases[:20])
-    more = (
-        f"等 {len(hotspot.cases)} 件" if len(hotspot.cases) > 20 else f"共 {len(hotspot.cases)} 件"
-    )
-    first, last = hotspot.cases[-1].reported_at, hotspot.cases[0].reported_at
+    more = f"等 {count} 件" if count > 20 else f"共 {count} 件"
+    first = timezone.localdate(hotspot.cases[-1].reported_at)
+    last = timezone.localdate(hotspot.cases[0].reported_at)
     return (
-        f"{hotspot.place_label}在 {timezone.localdate(first):%Y-%m-%d} 至 {timezone.localdate(last):%Y-%m-%d}"
-        f" 间反复发生“{hotspot.case_type.name}”问题,{more}:{numbers}。请研判成因,从源头治理。"
+        f"{hotspot.place_label}在 {first:%Y-%m-%d} 至 {last:%Y-%m-%d} 间反复发生"
+        f"“{hotspot.case_type.name}”问题,{more}:{numbers}。请研判成因,从源头治理。"
     )
 
 
