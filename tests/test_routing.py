@@ -164,7 +164,7 @@ def test_evaluate_refuses_bad_files_in_chinese(tmp_path):
     with pytest.raises(CommandError, match="缺少列:text、label"):
         call_command("routing", "evaluate", "--train", str(bad), "--cv", "3")
     (tmp_path / "a.txt").write_text("title,text,label\n", encoding="utf-8")
-    with pytest.raises(CommandError, match="只支持 .csv 或 .xlsx"):
+    with pytest.raises(CommandError, match=r"只支持 \.csv 或 \.xlsx"):
         call_command("routing", "evaluate", "--train", str(tmp_path / "a.txt"), "--cv", "3")
     good = _write_csv(tmp_path / "good.csv", _rows(3))
     with pytest.raises(CommandError, match="--cv 不能大于最小类别的样本数 3"):

@@ -8,7 +8,7 @@
 
   function choose(name, value, onlyIfEmpty) {
     if (!value) { return; }
-    document.querySelectorAll('select[name="' + name + '"]').forEach(function (select) {
+    document.querySelectorAll('select[name="' + name + '"], select[name$="-' + name + '"]').forEach(function (select) {
       if (onlyIfEmpty && select.value) { return; }
       if (select.querySelector('option[value="' + value + '"]')) { select.value = value; }
     });
