@@ -187,3 +187,20 @@ def test_dashboard_panel_lists_hotspots_with_their_cases_and_adopts(client, worl
     assert world.microgrid.name in html and 'data-testid="adopt"' not in html
     client.force_login(world.handler)
     assert client.get("/routing/hotspots/").status_code == 403
+
+
+def test_the_demo_plants_hotspots_the_dashboard_finds():
+    from shanzhi.areas.models import Area
+    from shanzhi.demo.generator import demo_build
+    from shanzhi.demo.hotspots import demo_hotspots
+    from shanzhi.demo.places import KNOWN_STREETS
+
+    demo = demo_build(spec=KNOWN_STREETS["330109001"], seed=1, scale="small")
+    assert demo_hotspots(demo=demo).cases == 13
+    found = hotspots_find(street=Area.objects.get(code="330109001"))
+    assert {h.kind for h in found} == {"microgrid", "nearby", "text"}
+    by_kind = {h.kind: h for h in found}
+    assert (
+        by_kind["microgrid"].case_type.code == "HW-DQ-01" and len(by_kind["microgrid"].cases) == 5
+    )
+    assert len(by_kind["nearby"].cases) == 4 and len(by_kind["text"].cases) == 4

@@ -501,7 +501,7 @@ def test_intake_registers_a_hotline_call_and_shows_duplicates(client, world):
     client = as_user(client, world.dispatcher)
     page = html_of(client.get("/desk/intake/"))
     assert "12345热线" in page and "居民上报" not in page
-    assert 'hx-trigger="keyup changed delay:500ms"' in page
+    assert "keyup changed delay:500ms from:[name='description']" in page
     data = {
         "source": Source.HOTLINE,
         "area": world.microgrid.code,

@@ -271,3 +271,15 @@ def test_api_suggestions_keep_the_documented_contract(client, trained, world):
         headers=_bearer(world.dispatcher),
     )
     assert bad.status_code == 422 and "没有找到该辖区" in json.dumps(bad.json(), ensure_ascii=False)
+
+
+def test_the_routers_own_arithmetic_equals_sklearns():
+    import numpy as np
+
+    docs = [pipeline.Doc(t[:4], t) for texts in TEXTS.values() for t in texts]
+    labels = [code for code, texts in TEXTS.items() for _ in texts]
+    for wanted in (labels, [OIL if code == OIL else "其他" for code in labels]):  # many, two
+        router = pipeline.fit(docs, wanted)
+        sklearn = router.fitted.predict_proba([d.joined for d in docs])
+        assert np.allclose(router.proba(docs), sklearn)
+        assert router.predict(docs) == [str(router.classes[i]) for i in sklearn.argmax(axis=1)]

@@ -1,0 +1,86 @@
+"""Recurring problems for the demo street, so that the dashboard's 高发问题 panel has something to
+show: the year the demo generates lies behind the hotspot window, so these are planted in the
+weeks before today. One of each way a problem recurs: the same kitchen's fumes at one microgrid,
+a dark street lamp reported around the same spot by coordinates, and one building site's noise
+told in different words, under different places, over several months."""
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from shanzhi import clock
+from shanzhi.accounts.models import Role, RoleGrant
+from shanzhi.cases import services
+from shanzhi.cases.models import CaseType, Source
+
+from .generator import DemoStreet
+
+FUMES = (
+    "楼下“老张家常菜”饭店油烟直排,熏得家里窗户都不敢开",
+    "老张家常菜的排烟管道正对我家阳台,每天中午晚上都是油烟",
+    "饭店油烟太大了,楼上住户受不了,希望加装油烟净化器",
+    "又是那家常菜馆,晚上油烟味特别重,反映过还没改善",
+    "油烟扰民问题依旧,饭店厨房排烟没有处理",
+)
+LAMP = (
+    "小区南门外的路灯坏了,晚上黑漆漆的",
+    "南门口那盏路灯还是不亮,老人晚上出门不安全",
+    "南门路灯一直不亮,请尽快修",
+    "小区南门外路灯损坏好几天了",
+)
+SITE = (
+    "湘湖路地铁工地晚上十一点还在打桩施工,噪音太大睡不着",
+    "地铁站工地夜间施工,打桩声吵得孩子没法睡觉",
+    "湘湖路那个地铁工地又在半夜施工了,噪音扰民",
+    "地铁工地晚上施工打桩,噪音严重影响休息",
+)
+
+
+@dataclass(frozen=True)
+class HotspotReport:
+    cases: int
+
+
+def demo_hotspots(*, demo: DemoStreet) -> HotspotReport:
+    """Plant the three recurring problems, reported by hotline and accepted with their type."""
+    street = demo.street
+    rng = random.Random(f"shanzhi:{demo.seed}:{street.code}:hotspots")  # noqa: S311 - demo data
+    dispatcher = (
+        RoleGrant.objects.filter(role=Role.DISPATCHER, area=street, revoked_at__isnull=True)
+        .select_related("user")
+        .order_by("id")
+        .first()
+    )
+    if dispatcher is None or not demo.microgrids:
+        return HotspotReport(0)
+    types = {t.code: t for t in CaseType.objects.filter(street=street)}
+    kitchen, lamp_grid = rng.sample(demo.microgrids, 2)
+    lat, lon = Decimal("30.1805"), Decimal("120.2645")
+    plans = (
+        [(text, "HW-DQ-01", kitchen, 2 + 4 * n, None) for n, text in enumerate(FUMES)]
+        + [
+            (text, "CG-SZ-01", lamp_grid.parent or lamp_grid, 1 + 3 * n, n)
+            for n, text in enumerate(LAMP)
+        ]
+        + [
+            (text, "HW-ZS-01", rng.choice(demo.grids), 12 + 35 * n, None)
+            for n, text in enumerate(SITE)
+        ]
+    )
+    made = 0
+    now = clock.now()
+    for text, code, area, days_ago, spot in plans:
+        with clock.acting_at(now - timedelta(days=days_ago, hours=rng.randint(0, 10))):
+            case, _ = services.case_report(
+                area=area,
+                source=Source.HOTLINE,
+                actor=dispatcher.user,
+                description=text,
+                reporter_phone=f"1380000{rng.randint(1000, 9999)}",
+                latitude=lat + Decimal(spot) / 10000 if spot is not None else None,
+                longitude=lon if spot is not None else None,
+            )
+            services.case_accept(case=case, actor=dispatcher.user, case_type=types[code])
+        made += 1
+    return HotspotReport(made)
