@@ -66,7 +66,7 @@ class StreetSettings(models.Model):
     )
     similar_threshold = models.FloatField(
         "相似诉求的文本相似度",
-        default=0.5,
+        default=0.3,
         validators=[MinValueValidator(0.1), MaxValueValidator(1.0)],
     )
     review_days = models.PositiveIntegerField(

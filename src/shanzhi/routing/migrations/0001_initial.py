@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
                 (
                     "similar_threshold",
                     models.FloatField(
-                        default=0.5,
+                        default=0.3,
                         validators=[
                             django.core.validators.MinValueValidator(0.1),
                             django.core.validators.MaxValueValidator(1.0),
