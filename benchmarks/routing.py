@@ -8,10 +8,13 @@ street (no registry, no cases), and takes one case per message of the developmen
 seven case types; a few keyword-made messages when the file is absent) through 受理, 交办, 签收
 and 办结, trains the street's router with `router_train`, then times, over --calls messages
 after a warm-up:
+  (0) the fitted router alone (its top three, no database);
   (a) `suggestions_for` itself: the model's top three with their units (what every surface calls);
   (b) the desk's htmx fragment /routing/suggest/ through the whole Django stack;
   (c) the API's GET /api/v1/routing/suggestions.
-Printed: p50 and p99 in milliseconds of each. Nothing but the local database is contacted.
+Printed: p50 and p99 in milliseconds of each, and the machine's load average while it ran
+(the timings are wall-clock, so a busy machine shows in them). Nothing but the local database
+is contacted.
 """
 
 import argparse
@@ -144,6 +147,13 @@ def main() -> None:
             seconds.append(time.perf_counter() - before)
         return seconds
 
+    from shanzhi.routing.pipeline import Doc
+    from shanzhi.routing.selectors import _router_for
+
+    loaded = _router_for(street)
+    assert loaded is not None  # noqa: S101 - trained above
+    model_only = timed(lambda title, text: loaded.router.top(Doc(title, text)))
+    print(f"(0) 模型本身 router.top   {percentiles(model_only)}")
     direct = timed(
         lambda title, text: suggestions_for(street=street, title=title, text=text, area=place)
     )
@@ -165,6 +175,8 @@ def main() -> None:
         )
     )
     print(f"(c) API 建议              {percentiles(api)}")
+    one, five, fifteen = os.getloadavg()
+    print(f"load average {one:.2f} {five:.2f} {fifteen:.2f}(CPU {os.cpu_count()} 核)")
 
 
 if __name__ == "__main__":

@@ -204,3 +204,20 @@ def test_the_demo_plants_hotspots_the_dashboard_finds():
         by_kind["microgrid"].case_type.code == "HW-DQ-01" and len(by_kind["microgrid"].cases) == 5
     )
     assert len(by_kind["nearby"].cases) == 4 and len(by_kind["text"].cases) == 4
+
+
+def test_only_the_catalogue_managers_set_a_streets_thresholds(world):
+    from django.core.exceptions import ValidationError
+
+    from shanzhi.routing.models import StreetSettings
+    from shanzhi.routing.services import street_settings_save
+
+    row = StreetSettings(street=world.street, hotspot_min_cases=5)
+    with pytest.raises(PermissionDenied):
+        street_settings_save(actor=world.other_admin, settings=row)
+    with pytest.raises(ValidationError):
+        street_settings_save(
+            actor=world.admin, settings=StreetSettings(street=world.street, hotspot_min_cases=1)
+        )
+    street_settings_save(actor=world.admin, settings=row)
+    assert StreetSettings.objects.get(street=world.street).hotspot_min_cases == 5

@@ -37,7 +37,8 @@ def router_latest(*, street: Area) -> RouterModel | None:
 class Loaded:
     model_id: int
     router: Router
-    units: dict[str, dict[str, float]]
+    weights: dict[str, dict[str, float]]  # RouterModel.units
+    units: dict[int, Unit]  # every unit the weights name, read once with the model
 
 
 _loaded: dict[int, Loaded] = {}
@@ -54,7 +55,13 @@ def _router_for(street: Area) -> Loaded | None:
     with _lock:
         row = RouterModel.objects.get(pk=latest)
         router = pickle.loads(bytes(row.payload))  # noqa: S301 - our own training's output
-        held = Loaded(model_id=row.pk, router=router, units=row.units)
+        named = {int(unit_id) for units in row.units.values() for unit_id in units}
+        held = Loaded(
+            model_id=row.pk,
+            router=router,
+            weights=row.units,
+            units=Unit.objects.filter(is_active=True).in_bulk(named),
+        )
         _loaded[street.pk] = held
     return held
 
@@ -90,17 +97,18 @@ def unit_key(type_id: int, community: str) -> str:
     return f"{type_id}|{community}"
 
 
-def _learnt_unit(loaded: Loaded, case_type: CaseType, area: Area | None) -> int | None:
-    """The unit that, in the street's history, finally handled this type here (or anywhere)."""
+def _learnt_unit(loaded: Loaded, case_type: CaseType, community: str | None) -> Unit | None:
+    """The unit that, in the street's history, finally handled this type in this community
+    (or, failing that, anywhere in the street); None when none is known or it is inactive."""
     keys = [unit_key(case_type.pk, "")]
-    if area is not None:
-        keys.insert(0, unit_key(case_type.pk, community_path(area)))
+    if community is not None:
+        keys.insert(0, unit_key(case_type.pk, community))
     for key in keys:
-        weights = loaded.units.get(key)
+        weights = loaded.weights.get(key)
         if weights:
             unit_id, weight = max(weights.items(), key=lambda kv: (kv[1], -int(kv[0])))
             if weight > 0:
-                return int(unit_id)
+                return loaded.units.get(int(unit_id))
     return None
 
 
@@ -118,12 +126,11 @@ def suggestions_for(
     ).select_related("default_unit")
     by_id = {t.pk: t for t in types}
     rows = [(by_id[int(label)], p) for label, p in ranked if int(label) in by_id][:limit]
-    learnt = {t.pk: _learnt_unit(loaded, t, area) for t, _ in rows}
-    units = Unit.objects.in_bulk([u for u in learnt.values() if u is not None])
+    community = community_path(area) if area is not None else None
     out = []
     for i, (case_type, p) in enumerate(rows):
-        unit = units.get(learnt[case_type.pk] or 0)
-        if unit is None or not unit.is_active:
+        unit = _learnt_unit(loaded, case_type, community)
+        if unit is None:
             unit = unit_for(case_type=case_type, area=area) if area else case_type.default_unit
         out.append(
             Suggestion(
