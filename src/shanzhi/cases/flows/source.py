@@ -4,6 +4,11 @@ period of review; the sweep signs it off only if no new case of that kind came f
 during the whole period, and sends it back to measures if one did (三源治理, 回头看)."""
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+from shanzhi import clock
 
 from . import common as c
 from .spec import (
@@ -11,6 +16,7 @@ from .spec import (
     ClockSpec,
     Expiry,
     Flow,
+    Guard,
     Input,
     InputKind,
     Kind,
@@ -23,6 +29,9 @@ from .spec import (
     start,
     stop,
 )
+
+if TYPE_CHECKING:
+    from shanzhi.cases.models import Case
 
 ANALYSIS = Queue("source_analysis", "源头治理待研判")
 MEASURES = Queue("source_measures", "源头治理落实中")
@@ -38,13 +47,37 @@ def _review_until(step: Step) -> None:
     step.data["quiet_days"] = days
 
 
-def _recurred(step: Step) -> bool:
-    """A case of the hotspot's kind came from its place while the task was under review."""
+def _quiet_over(case: "Case") -> bool:
+    from shanzhi.cases.models import CaseClock
+
+    return CaseClock.objects.filter(
+        case=case, name=QUIET, stopped_at__isnull=True, due_at__lte=clock.now()
+    ).exists()
+
+
+QUIET_OVER = Guard(
+    label="观察期已届满",
+    refusal="观察期尚未届满,届满后方可销号",
+    test=_quiet_over,
+    q=lambda: Q(
+        clocks__name=QUIET, clocks__stopped_at__isnull=True, clocks__due_at__lte=clock.now()
+    ),
+)
+
+
+def _look_back(step: Step) -> None:
+    """回头看: the cases of the hotspot's kind from its place since the quiet period began. None
+    signs the task off; any sends it back (the branch below reads what this finds)."""
     from shanzhi.routing.hotspots import recurrences
 
     found = recurrences(task=step.case)
     step.data["recurred"] = [case.number for case in found]
-    return bool(found)
+    if not found:
+        step.case.archived_at = step.moment
+
+
+def _recurred(step: Step) -> bool:
+    return bool(step.data["recurred"])
 
 
 FLOW = Flow(
@@ -114,12 +147,17 @@ FLOW = Flow(
             "观察期届满",
             ("review",),
             "closed",
-            frozenset({"system"}),
+            frozenset({"leader", "system"}),
+            guard=QUIET_OVER,
+            effect=_look_back,
             branches=(Branch("measures", "观察期内又发生同类事件的,退回落实措施", _recurred),),
             clocks=(stop(QUIET),),
             tell=Tell(("leaders", "unit"), "源头治理观察期届满"),
             public="观察期届满",
-            summary="观察期届满时由系统巡检执行:其间该地点未再发生同类事件的销号,否则退回。",
+            summary=(
+                "观察期届满时由系统巡检执行(领导也可在届满后执行):其间该地点未再发生同类事件的"
+                "销号,否则退回。"
+            ),
         ),
         c.supervise_step(("analysis", "measures", "review")),
     ),
