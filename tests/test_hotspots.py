@@ -190,14 +190,23 @@ def test_dashboard_panel_lists_hotspots_with_their_cases_and_adopts(client, worl
 
 
 def test_the_demo_plants_hotspots_the_dashboard_finds():
+    from datetime import datetime
+
+    from django.utils import timezone
+
     from shanzhi.areas.models import Area
     from shanzhi.demo.generator import demo_build
     from shanzhi.demo.hotspots import demo_hotspots
     from shanzhi.demo.places import KNOWN_STREETS
 
     demo = demo_build(spec=KNOWN_STREETS["330109001"], seed=1, scale="small")
-    assert demo_hotspots(demo=demo).cases == 13
-    found = hotspots_find(street=Area.objects.get(code="330109001"))
+    assert demo_hotspots(demo=demo, year=2025).cases == 13
+    assert not Case.objects.filter(reported_at__year__gt=2025).exists()
+    assert Case.objects.filter(state="archived").count() == 13  # handled like any demo case
+    year_end = datetime(2026, 1, 1, tzinfo=timezone.get_default_timezone())
+    street = Area.objects.get(code="330109001")
+    assert [h for h in hotspots_find(street=street) if h.kind != "text"] == []  # a year on
+    found = hotspots_find(street=street, moment=year_end)
     assert {h.kind for h in found} == {"microgrid", "nearby", "text"}
     by_kind = {h.kind: h for h in found}
     assert (

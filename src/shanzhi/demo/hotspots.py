@@ -1,18 +1,21 @@
 """Recurring problems for the demo street, so that the dashboard's 高发问题 panel has something to
-show: the year the demo generates lies behind the hotspot window, so these are planted in the
-weeks before today. One of each way a problem recurs: the same kitchen's fumes at one microgrid,
-a dark street lamp reported around the same spot by coordinates, and one building site's noise
-told in different words, under different places, over several months."""
+show. The panel looks at the weeks before the end of the dashboard's period, so these are planted
+in the last months of the demo's year and handled through the general loop like its other
+cases (nothing happens after the year). One of each way a problem recurs: the same kitchen's
+fumes at one microgrid, a dark street lamp reported around the same spot by coordinates, and one
+building site's noise told in different words, under different places, over several months."""
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.utils import timezone
+
 from shanzhi import clock
-from shanzhi.accounts.models import Role, RoleGrant
+from shanzhi.accounts.models import Role, RoleGrant, User
 from shanzhi.cases import services
-from shanzhi.cases.models import CaseType, Source
+from shanzhi.cases.models import Case, CaseType, Source
 
 from .generator import DemoStreet
 
@@ -42,8 +45,27 @@ class HotspotReport:
     cases: int
 
 
-def demo_hotspots(*, demo: DemoStreet) -> HotspotReport:
-    """Plant the three recurring problems, reported by hotline and accepted with their type."""
+def _handled(case: Case, dispatcher: User) -> None:
+    """受理 was done; 交办 to the type's unit, 签收, 办结 and 回访 as the demo's other cases."""
+    assert case.case_type is not None  # noqa: S101 - accepted with its type
+    unit = services.unit_for(case_type=case.case_type, area=case.area)
+    grant = (
+        RoleGrant.objects.filter(role=Role.HANDLER, user__unit=unit, revoked_at__isnull=True)
+        .select_related("user")
+        .order_by("id")
+        .first()
+    )
+    if unit is None or grant is None:
+        return
+    case = services.case_dispatch(case=case, actor=dispatcher, unit=unit)
+    case = services.case_claim(case=case, actor=grant.user)
+    case = services.case_resolve(case=case, actor=grant.user, result="已处理", evidence="已处理")
+    services.case_callback(case=case, actor=dispatcher, satisfaction="satisfied")
+
+
+def demo_hotspots(*, demo: DemoStreet, year: int) -> HotspotReport:
+    """Plant the three recurring problems in the last months of `year`: reported by hotline,
+    accepted with their type and handled within days."""
     street = demo.street
     rng = random.Random(f"shanzhi:{demo.seed}:{street.code}:hotspots")  # noqa: S311 - demo data
     dispatcher = (
@@ -69,9 +91,10 @@ def demo_hotspots(*, demo: DemoStreet) -> HotspotReport:
         ]
     )
     made = 0
-    now = clock.now()
+    end = min(datetime(year, 12, 31, 17, tzinfo=timezone.get_default_timezone()), clock.now())
     for text, code, area, days_ago, spot in plans:
-        with clock.acting_at(now - timedelta(days=days_ago, hours=rng.randint(0, 10))):
+        reported = end - timedelta(days=days_ago, hours=rng.randint(2, 10))
+        with clock.acting_at(reported):
             case, _ = services.case_report(
                 area=area,
                 source=Source.HOTLINE,
@@ -81,6 +104,8 @@ def demo_hotspots(*, demo: DemoStreet) -> HotspotReport:
                 latitude=lat + Decimal(spot) / 10000 if spot is not None else None,
                 longitude=lon if spot is not None else None,
             )
-            services.case_accept(case=case, actor=dispatcher.user, case_type=types[code])
+            case = services.case_accept(case=case, actor=dispatcher.user, case_type=types[code])
+        with clock.acting_at(reported + timedelta(hours=1)):
+            _handled(case, dispatcher.user)
         made += 1
     return HotspotReport(made)

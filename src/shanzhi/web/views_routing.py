@@ -4,14 +4,19 @@ The intake form, the case page and the dashboard each include one panel template
 its fragment from here, so that routing changes never touch those pages' own views.
 """
 
+from contextlib import suppress
+from datetime import datetime, time
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from shanzhi import policy
+from shanzhi import clock, policy
+from shanzhi.analytics.periods import PeriodError, period_parse
+from shanzhi.analytics.selectors import default_year
 from shanzhi.areas.models import Area
 from shanzhi.errors import DomainError, NotFound
 from shanzhi.routing.hotspots import hotspots_find
@@ -83,12 +88,29 @@ def _streets(request: HttpRequest) -> list[Area]:
     return list(policy.streets_visible_to(request.user))
 
 
+def _moment(request: HttpRequest) -> datetime:
+    """The end of the dashboard's period (its default year when none is named), or now."""
+    period = None
+    with suppress(PeriodError):
+        period = period_parse(request.GET.get("period", ""))
+    if period is None:
+        period = default_year(viewer=request.user)
+    end = datetime.combine(period.end, time.min, tzinfo=timezone.get_default_timezone())
+    return min(end, clock.now())
+
+
 @hotspot_page
 @require_GET
 def hotspots(request: HttpRequest) -> HttpResponse:
-    """The dashboard's panel: recurring problems in the viewer's scope, with their cases."""
+    """The dashboard's panel: the recurring problems in the viewer's scope as of the end of the
+    dashboard's period, with their cases."""
     user = signed_in(request)
-    found = [h for street in _streets(request) for h in hotspots_find(street=street, user=user)]
+    moment = _moment(request)
+    found = [
+        h
+        for street in _streets(request)
+        for h in hotspots_find(street=street, user=user, moment=moment)
+    ]
     found.sort(key=lambda h: -len(h.cases))
     rows = [
         {"hotspot": h, "may_adopt": h.task is None and policy.can_adopt_hotspot(user, h.area)}

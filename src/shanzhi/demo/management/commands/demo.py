@@ -93,9 +93,7 @@ class Command(BaseCommand):
             self._cases(demo, options["year"], options["scale"], raised)
             if not options["no_registry"]:
                 self._links(demo)
-            self.stdout.write(
-                f"已生成近期反复发生的高发问题事件 {demo_hotspots(demo=demo).cases} 件"
-            )
+            self.stdout.write(f"高发问题 {demo_hotspots(demo=demo, year=options['year']).cases} 件")
         self._print_accounts(demo.accounts)
 
     def _registry(
