@@ -14,6 +14,7 @@ regression beside it).
 """
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -152,15 +153,24 @@ class Evaluation:
 
     def lines(self) -> list[str]:
         """The report `shanzhi routing evaluate` prints: the headline, then one row per class."""
-        width = max([len(r.label) for r in self.rows] + [4])
+        width = max([_width(r.label) for r in self.rows] + [4])
         out = [f"accuracy {self.accuracy:.4f} macro_f1 {self.macro_f1:.4f}"]
-        out.append(f"{'类别'.ljust(width)}  precision  recall  f1      support")
+        out.append(f"{_pad('类别', width)}  precision  recall      f1  support")
         for r in self.rows:
             out.append(
-                f"{r.label.ljust(width)}  {r.precision:9.4f}  {r.recall:6.4f}  {r.f1:6.4f}"
+                f"{_pad(r.label, width)}  {r.precision:9.4f}  {r.recall:6.4f}  {r.f1:6.4f}"
                 f"  {r.support:7d}"
             )
         return out
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives the text: two for each Chinese character."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
 
 
 def score(truth: Sequence[str], predicted: Sequence[str]) -> Evaluation:
