@@ -230,3 +230,32 @@ def test_only_the_catalogue_managers_set_a_streets_thresholds(world):
         )
     street_settings_save(actor=world.admin, settings=row)
     assert StreetSettings.objects.get(street=world.street).hotspot_min_cases == 5
+
+
+def test_the_panel_shows_a_past_periods_hotspots_and_adopts_them(client, world):
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    year_end = datetime(2025, 12, 31, 12, tzinfo=timezone.get_default_timezone())
+    for days in (1, 4, 8):
+        with clock.acting_at(year_end - timedelta(days=days)):
+            services.case_report(
+                area=world.microgrid,
+                source=Source.HOTLINE,
+                actor=world.dispatcher,
+                description=f"饭店油烟扰民{days}",
+                case_type=case_type(world, OIL),
+            )
+    client.force_login(world.leader)
+    assert (
+        "餐饮油烟扰民" not in client.get("/routing/hotspots/", {"period": "2026"}).content.decode()
+    )
+    html = client.get("/routing/hotspots/", {"period": "2025"}).content.decode()
+    assert "餐饮油烟扰民" in html and 'name="period" value="2025"' in html
+    key = hotspots_find(street=world.street, moment=year_end)[0].key
+    adopt = {"key": key, "street": world.street.code}
+    client.post("/routing/hotspots/adopt/", adopt | {"period": "2026"})
+    assert not Case.objects.filter(flow="source").exists()  # not a hotspot as of now
+    client.post("/routing/hotspots/adopt/", adopt | {"period": "2025"})
+    assert Case.objects.filter(flow="source").count() == 1

@@ -289,8 +289,11 @@ def hotspots_find(
     return found
 
 
-def hotspot_by_key(*, street: Area, key: str, user: Any = None) -> Hotspot | None:
-    return next((h for h in hotspots_find(street=street, user=user) if h.key == key), None)
+def hotspot_by_key(
+    *, street: Area, key: str, user: Any = None, moment: datetime | None = None
+) -> Hotspot | None:
+    found = hotspots_find(street=street, user=user, moment=moment)
+    return next((h for h in found if h.key == key), None)
 
 
 def _at_place(cases: QuerySet[Case], record: dict[str, Any]) -> list[Case]:

@@ -4,6 +4,7 @@ one source-governance task (源头治理)."""
 import pickle
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -167,9 +168,10 @@ def _describe(hotspot: Hotspot) -> str:
     )
 
 
-def hotspot_adopt(*, actor: User, street: Area, key: str) -> Case:
-    """Turn a hotspot into one source-governance task (a case on the 源头治理 flow)."""
-    hotspot = hotspot_by_key(street=street, key=key, user=actor)
+def hotspot_adopt(*, actor: User, street: Area, key: str, moment: datetime | None = None) -> Case:
+    """Turn a hotspot (as found at `moment`, default now) into one source-governance task: a case
+    on the 源头治理 flow, reported now."""
+    hotspot = hotspot_by_key(street=street, key=key, user=actor, moment=moment)
     if hotspot is None:
         raise RoutingError("该高发问题已不存在或不在您的辖区范围内")
     if not policy.can_adopt_hotspot(actor, hotspot.area):

@@ -9,7 +9,7 @@ from datetime import datetime, time
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -88,11 +88,11 @@ def _streets(request: HttpRequest) -> list[Area]:
     return list(policy.streets_visible_to(request.user))
 
 
-def _moment(request: HttpRequest) -> datetime:
+def _moment(request: HttpRequest, params: QueryDict | None = None) -> datetime:
     """The end of the dashboard's period (its default year when none is named), or now."""
     period = None
     with suppress(PeriodError):
-        period = period_parse(request.GET.get("period", ""))
+        period = period_parse((params or request.GET).get("period", ""))
     if period is None:
         period = default_year(viewer=request.user)
     end = datetime.combine(period.end, time.min, tzinfo=timezone.get_default_timezone())
@@ -116,9 +116,8 @@ def hotspots(request: HttpRequest) -> HttpResponse:
         {"hotspot": h, "may_adopt": h.task is None and policy.can_adopt_hotspot(user, h.area)}
         for h in found[:HOTSPOTS_SHOWN]
     ]
-    return render(
-        request, "web/routing/_hotspots.html", {"rows": rows, "more": len(found) - len(rows)}
-    )
+    context = {"rows": rows, "more": len(found) - len(rows), "period": request.GET.get("period")}
+    return render(request, "web/routing/_hotspots.html", context)
 
 
 @hotspot_page
@@ -131,7 +130,9 @@ def hotspot_adopt_view(request: HttpRequest) -> HttpResponse:
         street = policy.area_for(user, request.POST.get("street", "")).street
         if street is None:
             raise NotFound("没有找到该街道")
-        task = hotspot_adopt(actor=user, street=street, key=key)
+        task = hotspot_adopt(
+            actor=user, street=street, key=key, moment=_moment(request, request.POST)
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("dashboard")
