@@ -12,7 +12,6 @@ from shanzhi.cases.flows import state_choices
 from shanzhi.cases.models import CaseType
 from shanzhi.demo.cases import CaseYearReport, RaisedCase, demo_cases, previous_year
 from shanzhi.demo.generator import DEMO_PASSWORD, SCALES, DemoAccount, DemoStreet, demo_build
-from shanzhi.demo.hotspots import demo_hotspots
 from shanzhi.demo.places import KNOWN_STREETS, StreetSpec
 from shanzhi.demo.registry import RegistryReport, demo_case_links, demo_registry
 from shanzhi.errors import DomainError
@@ -93,7 +92,6 @@ class Command(BaseCommand):
             self._cases(demo, options["year"], options["scale"], raised)
             if not options["no_registry"]:
                 self._links(demo)
-            self.stdout.write(f"高发问题 {demo_hotspots(demo=demo, year=options['year']).cases} 件")
         self._print_accounts(demo.accounts)
 
     def _registry(
