@@ -32,6 +32,7 @@ TYPES_BY_FLOW = {
     "petition": ("XF-CF-01",),
     "dispute": ("MD-LL-01",),
     "enterprise": ("QY-ZC-01",),
+    "source": ("YT-ZL-01",),
 }
 WEIGHTS = {Kind.OPEN: 4, Kind.RESOLVED: 4, Kind.CLOSED: 2, Kind.REJECTED: 0.4, Kind.MERGED: 0.4}
 # Date inputs that record what happened (not after today); every other date is a deadline ahead.

@@ -204,8 +204,11 @@ def test_dispatcher_sees_routing_suggestions_with_the_unit_preselected(client, w
     case_type(world)
     case = make_case(world, text="楼道里有人给电瓶车充电,飞线很危险")
     html = html_of(as_user(client, world.dispatcher).get(f"/cases/{case.number}/"))
-    assert "智能分拨建议" in html and "电动自行车违规充电" in html
-    assert f'<option value="{case_type(world, "AQ-DD-01").pk}" selected>' in html
+    assert "智能分拨建议" in html
+    fragment = html_of(client.get(f"/routing/cases/{case.number}/suggestions/"))
+    assert "电动自行车违规充电" in fragment and "关键词" in fragment
+    # Keywords carry no confidence, so they never choose the type beforehand.
+    assert f'<option value="{case_type(world, "AQ-DD-01").pk}" selected>' not in html
     services.case_accept(case=case, actor=world.dispatcher, case_type=case_type(world))
     html = html_of(as_user(client, world.dispatcher).get(f"/cases/{case.number}/"))
     committee = Unit.objects.get(name="湘湖社区居委会")
@@ -498,7 +501,7 @@ def test_intake_registers_a_hotline_call_and_shows_duplicates(client, world):
     client = as_user(client, world.dispatcher)
     page = html_of(client.get("/desk/intake/"))
     assert "12345热线" in page and "居民上报" not in page
-    assert 'hx-trigger="keyup changed delay:500ms"' in page
+    assert "keyup changed delay:500ms from:[name='description']" in page
     data = {
         "source": Source.HOTLINE,
         "area": world.microgrid.code,
@@ -542,16 +545,18 @@ def test_suggest_fragment_routes_by_keywords(client, world):
     client = as_user(client, world.dispatcher)
     html = html_of(
         client.get(
-            "/desk/suggest/",
-            {"text": "楼道里电瓶车拉线充电", "area": world.microgrid.code},
+            "/routing/suggest/",
+            {"description": "楼道里电瓶车拉线充电", "area": world.microgrid.code},
             HTTP_HX_REQUEST="true",
         )
     )
     assert "<html" not in html and "电动自行车违规充电" in html and "湘湖社区居委会" in html
-    html = html_of(client.get("/desk/suggest/", {"text": "电瓶车充电"}))
+    html = html_of(client.get("/routing/suggest/", {"description": "电瓶车充电"}))
     assert "请先选择发生地" in html
     html = html_of(
-        client.get("/desk/suggest/", {"text": "电瓶车充电", "area": world.other_grid.code})
+        client.get(
+            "/routing/suggest/", {"description": "电瓶车充电", "area": world.other_grid.code}
+        )
     )
     assert "没有找到该辖区" in html
 

@@ -1022,3 +1022,19 @@ def own_reports_for(user: Any) -> QuerySet[Case]:
     if not _is_signed_in(user):
         return Case.objects.none()
     return Case.objects.filter(reporter=user)
+# Routing and recurring problems (源头治理) -------------------------------------------------------
+
+
+def can_see_hotspots(user: Any) -> bool:
+    """The dashboard's 高发问题 panel: leaders and the dispatchers who route the cases."""
+    return has_role(user, Role.LEADER) or has_role(user, Role.DISPATCHER)
+
+
+def can_adopt_hotspot(user: Any, area: Area) -> bool:
+    """Turning a recurring problem into a source-governance task is a leader's decision."""
+    return has_role(user, Role.LEADER, area)
+
+
+def can_see_routing(user: Any, case: Case) -> bool:
+    """Routing suggestions are for whoever fixes a case's type or unit: the dispatcher."""
+    return has_role(user, Role.DISPATCHER, case.area)

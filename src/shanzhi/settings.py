@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "shanzhi.cases",
     "shanzhi.registry",
     "shanzhi.analytics",
+    "shanzhi.routing",
     "shanzhi.reports",
     "shanzhi.api",
     "shanzhi.open311",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("open311/v2/", include("shanzhi.open311.urls")),
     path("", include("shanzhi.web.urls_public")),
     path("", include("shanzhi.web.urls_cases")),
+    path("routing/", include("shanzhi.web.urls_routing")),
     path("registry/", include("shanzhi.web.urls_registry")),
     path("registry/", include("shanzhi.web.urls_registry_io")),
     path("field/", include("shanzhi.web.urls_field_registry")),

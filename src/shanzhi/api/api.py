@@ -5,7 +5,7 @@ from typing import Any
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 
-from . import actions, cases, catalogue, errors, figures, participation, registry
+from . import actions, cases, catalogue, errors, figures, participation, registry, routing
 from .auth import TokenAuth
 
 STATUS_TEXT = {
@@ -59,4 +59,5 @@ api.add_router("", catalogue.router)
 api.add_router("", registry.router)
 api.add_router("", figures.router)
 api.add_router("", participation.router)
+api.add_router("", routing.router)
 errors.register(api)

@@ -23,7 +23,7 @@ class CaseTypeSpec:
     handle_days: int | None  # handling limit in working days (None when handle_hours is set)
     handle_hours: int | None = None  # urgent types: handling limit in hours instead of days
     priority: str = "normal"  # one of "low", "normal", "high", "urgent"
-    workflow: str = "general"  # one of "general", "hazard", "petition", "enterprise", "dispute"
+    workflow: str = "general"  # a key of shanzhi.cases.flows.FLOWS
     keywords: tuple[str, ...] = ()  # Chinese routing keywords a resident's text would contain
     fields: tuple[ExtraField, ...] = field(default=())
 
@@ -1100,5 +1100,18 @@ CATALOGUE: tuple[CaseTypeSpec, ...] = (
         handle_hours=4,
         priority="urgent",
         keywords=("打架", "斗殴", "打人", "动手打", "群殴"),
+    ),
+    # ── 源头治理 ─────────────────────────────────────────────────────────────────────────────
+    # Not reported by anyone: a leader turns a recurring problem (高发问题) into one such task.
+    CaseTypeSpec(
+        "YT-ZL-01",
+        "源头治理专项",
+        "城市管理",
+        "源头治理",
+        "社会治理综合中心",
+        claim_hours=8,
+        handle_days=60,
+        priority="high",
+        workflow="source",
     ),
 )

@@ -47,6 +47,7 @@ from shanzhi.workdays.calendar import WorkCalendar, workday_end
 
 from .flow_stories import STORIES
 from .generator import DemoStreet
+from .hotspots import demo_hotspots
 from .places import GIVEN_CHARS, PLACE_SYLLABLES, SURNAMES
 
 # How many cases a year brings, per scale. Every step runs through the real services (about 25 ms
@@ -544,8 +545,10 @@ class _Year:
         self.photo = _photo_bytes()
         self.places = self._places()
         self.staff = self._staff()
+        # Source-governance tasks (源头治理) are not reported: leaders make them of hotspots.
         self.types = list(
             CaseType.objects.filter(street=self.street, is_active=True)
+            .exclude(workflow="source")
             .select_related("category__parent", "default_unit")
             .order_by("code")
         )
@@ -1161,6 +1164,7 @@ def demo_cases(
     # The figures' roll-up is rebuilt once at the end instead of after each replayed step.
     with rollup_deferred(street=demo.street):
         _Year(demo, year, VOLUMES[scale], raised).run(progress)
+        demo_hotspots(demo=demo, year=year)
     return case_year_report(street=demo.street, year=year, seconds=time.monotonic() - started)
 
 

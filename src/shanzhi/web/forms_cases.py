@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.db.models import Q, QuerySet
-from django.urls import reverse
 from django.utils import timezone
 
 from shanzhi import policy
@@ -438,16 +437,6 @@ class IntakeForm(forms.Form):
         kwargs.setdefault("initial", {}).setdefault("client_key", new_client_key())
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        # Suggestions follow the typing: the text and the chosen place, half a second after a key.
-        self.fields["description"].widget.attrs.update(
-            {
-                "hx-get": reverse("desk_suggest"),
-                "hx-trigger": "keyup changed delay:500ms",
-                "hx-target": "#intake-suggestions",
-                "hx-include": "[name='area']",
-                "hx-vals": "js:{text: event.target.value}",
-            }
-        )
         areas = policy.intake_areas_for(user)
         self.fields["area"] = AreaChoiceField(
             areas,

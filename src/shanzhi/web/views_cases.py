@@ -39,7 +39,7 @@ from shanzhi.cases.selectors import (
     inbox_for,
     notifications_for,
 )
-from shanzhi.cases.services import RoutingSuggestion, routing_suggest, unit_for
+from shanzhi.cases.services import unit_for
 from shanzhi.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.registry.models import LINKED_KINDS, CaseLink
 from shanzhi.registry.services import (
@@ -48,6 +48,7 @@ from shanzhi.registry.services import (
     may_reveal_contact,
     reporter_phone_shown,
 )
+from shanzhi.routing.selectors import Suggestion, suggestions_for
 from shanzhi.uploads import photo_response
 
 from .forms_cases import ActionForm, CaseFilterForm, FigureForm
@@ -275,11 +276,13 @@ def _timeline(case: Case) -> list[dict[str, Any]]:
     ]
 
 
-def _suggestions(case: Case, actions: list[TransitionSpec]) -> list[RoutingSuggestion]:
+def _suggestions(case: Case, actions: list[TransitionSpec]) -> list[Suggestion]:
     wants = {spec.kind for t in actions for spec in t.inputs}
     if not {InputKind.CASE_TYPE, InputKind.UNIT} & wants:
         return []
-    return routing_suggest(street=case.street, text=case.description, area=case.area)
+    return suggestions_for(
+        street=case.street, title=case.title, text=case.description, area=case.area
+    )
 
 
 def detail_context(
@@ -294,8 +297,9 @@ def detail_context(
     actions = available_actions(user, case)
     names = [transition.action for transition in actions]
     suggestions = _suggestions(case, actions)
-    suggested_type = suggestions[0].case_type if suggestions else None
-    # A typed case goes where its type says; an untyped one where the keywords point.
+    # The type is chosen beforehand only when the router is as sure as the street asks.
+    suggested_type = suggestions[0].case_type if suggestions and suggestions[0].preselect else None
+    # A typed case goes where its type says; an untyped one where the routing points.
     suggested_unit = None
     if case.case_type is not None:
         suggested_unit = unit_for(case_type=case.case_type, area=case.area)

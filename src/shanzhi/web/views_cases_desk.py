@@ -16,15 +16,13 @@ from shanzhi.cases.inbox import (
     oversight_overdue,
     oversight_supervised,
 )
-from shanzhi.cases.services import case_report, routing_suggest
-from shanzhi.errors import DomainError, NotFound
+from shanzhi.cases.services import case_report
+from shanzhi.errors import DomainError
 
 from .forms_cases import IntakeForm
 from .views_cases import case_rows, paginate, signed_in, staff_page
 
 DEFAULT_QUEUE = "reported"
-# Fewer characters than this say too little to route by.
-SUGGEST_MIN_TEXT = 2
 
 desk_page = staff_page(policy.can_use_desk)
 oversight_page = staff_page(policy.can_use_oversight)
@@ -101,32 +99,6 @@ def intake(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{done},事件编号 {case.number}")
             return redirect("case_detail", number=case.number)
     return render(request, "web/cases/intake.html", {"form": form}, status=400)
-
-
-@desk_page
-@require_GET
-def suggest(request: HttpRequest) -> HttpResponse:
-    """The routing suggestions for what the dispatcher has typed so far, as a fragment."""
-    text = request.GET.get("text", "").strip()
-    code = request.GET.get("area", "").strip()
-    context: dict[str, Any] = {"suggestions": [], "hint": ""}
-    if len(text) < SUGGEST_MIN_TEXT:
-        context["hint"] = "输入诉求内容后将推荐事项类型和承办单位"
-    elif not code:
-        context["hint"] = "请先选择发生地"
-    else:
-        try:
-            area = policy.area_for(request.user, code)
-        except NotFound as exc:
-            context["hint"] = exc.message
-        else:
-            if area.street is None:
-                context["hint"] = "发生地须在某个街道之内"
-            else:
-                context["suggestions"] = routing_suggest(street=area.street, text=text, area=area)
-                if not context["suggestions"]:
-                    context["hint"] = "没有匹配的事项类型,请受理时人工确定"
-    return render(request, "web/cases/_suggestions.html", context)
 
 
 # 超期督办 ----------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
-from . import dispute, enterprise, general, hazard, petition
+from . import dispute, enterprise, general, hazard, petition, source
 from .spec import ACTOR_LABELS, AUDIENCE_LABELS, MARKS, Flow, InputKind, Kind, Queue, TransitionSpec
 
 if TYPE_CHECKING:
@@ -22,7 +22,14 @@ if TYPE_CHECKING:
 GENERAL = general.FLOW.key
 FLOWS: dict[str, Flow] = {
     flow.key: flow
-    for flow in (general.FLOW, hazard.FLOW, petition.FLOW, dispute.FLOW, enterprise.FLOW)
+    for flow in (
+        general.FLOW,
+        hazard.FLOW,
+        petition.FLOW,
+        dispute.FLOW,
+        enterprise.FLOW,
+        source.FLOW,
+    )
 }
 # The intake's own log row is not a transition of any flow.
 REPORT_ACTION = "report"
