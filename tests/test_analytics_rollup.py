@@ -18,14 +18,15 @@ from django.core.management import CommandError, call_command
 from django.forms.models import model_to_dict
 
 from shanzhi import clock
+from shanzhi.analytics.breakdowns import breakdown_by_category, breakdown_by_time
 from shanzhi.analytics.history import case_state_at, rows_of
 from shanzhi.analytics.measures import CASES, COLUMN_INDEX, MEASURES
 from shanzhi.analytics.models import CaseDelta, NodeMonth, RollupState
 from shanzhi.analytics.periods import period_parse
 from shanzhi.analytics.rollup import ROW_FIELDS, facts_of, rollup_close, rollup_deferred
-from shanzhi.analytics.selectors import Scope, duration_medians, measure_values
+from shanzhi.analytics.selectors import Scope, duration_medians, figures_compute, measure_values
 from shanzhi.areas.models import Area, Level
-from shanzhi.cases.models import Case, Source, State
+from shanzhi.cases.models import Case, CaseCategory, Source, State
 
 from .case_factories import case_type, police
 from .flow_walk import Walker
@@ -98,6 +99,41 @@ def _compare(world, label: str) -> int:
     return compared
 
 
+BREAKDOWN_KPIS = ["intake", "resolution_rate", "satisfaction_rate", "overdue", "handling_hours"]
+
+
+def _figures(figures) -> dict:
+    return {key: (f.numerator, f.denominator) for key, f in figures.items()}
+
+
+def _compare_breakdowns(world, label: str) -> int:
+    """The category breakdown and the monthly trend over whole nodes (read from the nodes'
+    totals once months are added up) equal each row's figures counted directly; no category
+    with cases is missing."""
+    compared = 0
+    tops = list(CaseCategory.objects.filter(parent__isnull=True))
+    for viewer in (world.leader, world.district_leader):
+        for scope in (Scope(), Scope(area=world.community)):
+            for period in (period_parse("2024"), period_parse("2025H1")):
+                args = {"viewer": viewer, "kpis": BREAKDOWN_KPIS, "scope": scope, "period": period}
+                rows = breakdown_by_category(**args)
+                rows += breakdown_by_time(**args, grain="month")
+                for row in rows:
+                    direct = figures_compute(
+                        **args | {"scope": row.scope, "period": row.period}, source="direct"
+                    )
+                    assert _figures(row.figures) == _figures(direct), (label, row.label, period)
+                    compared += 1
+                shown = {row.key for row in breakdown_by_category(**args)}
+                for top in tops:
+                    direct = figures_compute(
+                        **args | {"scope": Scope(scope.area, category=top)}, source="direct"
+                    )
+                    has_cases = any(f.numerator or f.denominator for f in direct.values())
+                    assert (str(top.pk) in shown) == has_cases, (label, top.name, period)
+    return compared
+
+
 def _rows() -> list[tuple]:
     return sorted(
         tuple(sorted((k, v) for k, v in model_to_dict(row).items() if k != "id"))
@@ -130,7 +166,9 @@ def test_the_store_equals_the_logs_replayed_on_random_histories(world):
     # The months before this one are now added up for the area tree, and read from there.
     assert NodeMonth.objects.filter(node=world.street).count() > 20
     assert NodeMonth.objects.filter(node=world.community).exists()
+    assert NodeMonth.objects.filter(category__isnull=False).exists()
     assert _compare(world, "rebuilt") > 300
+    assert _compare_breakdowns(world, "rebuilt") > 20
 
 
 def test_months_close_and_a_replay_of_the_past_reaches_their_totals(world):
@@ -145,6 +183,7 @@ def test_months_close_and_a_replay_of_the_past_reaches_their_totals(world):
     assert RollupState.objects.get(street=world.street).closed_until.isoformat() == "2025-03-01"
     random_history(world, seed=4, count=30, days=360)
     assert _compare(world, "closed, then replayed") > 300
+    assert _compare_breakdowns(world, "closed, then replayed") > 20
 
 
 def test_rebuild_repairs_a_damaged_store(world):
