@@ -9,18 +9,21 @@ cases, at least 3), each with communities, grids and microgrids, its units and t
 catalogue. Then it writes N cases straight into PostgreSQL with COPY, not through the services
 (which take ~30 ms a case): spread over the places (some communities much busier), the channels
 and the catalogue as the demo weights them, and over --years years (seasons, weekdays, a yearly
-growth), each with consistent moments (reported ≤ accepted ≤ dispatched ≤ claimed ≤ resolved),
-mostly archived, some still open and overdue, with callbacks, on-the-spot resolutions, returns,
-reopenings and a small share of 督办 actions. The secondary indexes and foreign keys of the
-cases table are dropped for the load and made again after it (timed apart). Then the roll-up is
-rebuilt with `rollup_rebuild` and the tables analysed.
+growth), each with its whole action log as the engine writes it for the general flow (accept,
+dispatch with its deadline, claim on time or late, extension, 督办, resolution with its outcome
+and working minutes, callback with its rating, a reopen after a first 不满意, archive): mostly
+archived, some still open and overdue. The secondary indexes and foreign keys of the cases table
+are dropped for the load and made again after it (timed apart). Then the store is rebuilt from
+the logs with `rollup_rebuild` (the deltas replayed, the months added up) and analysed.
 
 Measured, each as the median of --runs runs after a first (cold) one:
   (a) a street leader's dashboard for the last year: the nine dashboard KPIs, the monthly trend
-      and the breakdown by category, from the roll-up;
+      and the breakdown by category, through the project's selectors;
   (b) the same for a city leader over all the years;
-  (c) the same figures, trend and breakdown counted straight from the cases (GROUP BY over
-      the raw table), and the ratio raw ÷ roll-up;
+  (c) the same numbers from one GROUP BY each over the raw cases table in PostgreSQL, and from
+      DuckDB scanning the same rows (exported to parquet; with the `bench` extra), each checked
+      equal to (a)/(b): the nine KPIs' numerators and denominators, every category's, and the
+      trend's 受理 by month;
   (d) the street-year report (compose + .docx), when `shanzhi.reports` is there.
 Nothing but the local database is contacted. --keep leaves the database in place.
 """
