@@ -9,13 +9,15 @@ for the area tree, after months close, and after a replay of the past changes a 
 
 import random
 import statistics
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 
 from shanzhi import clock
 from shanzhi.analytics.breakdowns import breakdown_by_category, breakdown_by_time
@@ -247,3 +249,31 @@ def test_the_medians_of_durations_are_those_of_the_cases_as_of_the_moment(world)
         viewer=world.leader, period=period, as_of=datetime(2024, 8, 1, tzinfo=SHANGHAI)
     )
     assert later.resolved > earlier.resolved  # cases resolved after August count only later
+
+
+def test_a_transition_now_writes_only_its_own_deltas_and_no_monthly_total(world):
+    """Upkeep per transition touches no row other writers of the street need: the case's own
+    deltas that changed, never a monthly total (its earlier months stay as they were)."""
+    random_history(world, seed=13, count=40, begin=datetime(2025, 1, 1, tzinfo=SHANGHAI), days=140)
+    with clock.acting_at(datetime(2025, 6, 1, tzinfo=SHANGHAI)):
+        call_command("rollup", "rebuild")
+    walker = Walker(world, random.Random(13))  # noqa: S311 - reproducible test data
+    totals = sorted(tuple(model_to_dict(row).values()) for row in NodeMonth.objects.all())
+    closed = CaseDelta.objects.filter(month__lt=date(2025, 6, 1))
+    moved = 0
+    for case in Case.objects.filter(pk__in=closed.values("case_id")):
+        before = set(closed.filter(case=case).values_list("pk", flat=True))
+        with (
+            clock.acting_at(datetime(2025, 6, 20, tzinfo=SHANGHAI)),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            for _ in range(3):
+                case, _walk = walker.step(case)
+        if any("INSERT" in q["sql"] and "analytics_casedelta" in q["sql"] for q in queries):
+            moved += 1
+            assert not any("analytics_nodemonth" in q["sql"] for q in queries)
+            # The rows of its closed months are the same rows, untouched.
+            assert set(closed.filter(case=case).values_list("pk", flat=True)) == before
+    assert moved > 3
+    assert sorted(tuple(model_to_dict(row).values()) for row in NodeMonth.objects.all()) == totals
+    assert _compare(world, "moved now") > 300
