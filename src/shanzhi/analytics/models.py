@@ -55,7 +55,9 @@ class NodeMonth(models.Model):
 
     node = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
     flow = models.CharField("流程", max_length=20)
-    # The type's own category (a 小类 or a 大类); None for reports never given a type.
+    # The type's own category (a 小类 or a 大类; None for reports never given a type) for a
+    # street and the nodes below it. A category belongs to one street, so the rows of a district
+    # or the city are kept over all categories (None): a handful per month, whatever the streets.
     category = models.ForeignKey(
         CaseCategory, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )

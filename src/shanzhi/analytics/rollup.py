@@ -172,11 +172,17 @@ def _totals_change(
         nodes_of.setdefault(area_id, []).append(node_id)
     types = {row.case_type_id for row, _ in changed if row.case_type_id is not None}
     category_of = dict(CaseType.objects.filter(pk__in=types).values_list("pk", "category_id"))
+    above = set(
+        Area.objects.filter(
+            pk__in={n for nodes in nodes_of.values() for n in nodes},
+            level__in=(Level.CITY, Level.DISTRICT),
+        ).values_list("pk", flat=True)
+    )
     sums: dict[tuple[int, str, int | None, date, date], list[int]] = {}
     for row, sign in changed:
         category = category_of.get(row.case_type_id) if row.case_type_id else None
         for node in nodes_of.get(row.area_id, []):
-            key = (node, row.flow, category, row.count_month, row.month)
+            key = (node, row.flow, None if node in above else category, row.count_month, row.month)
             found = sums.setdefault(key, [0] * len(COLUMNS))
             for i, column in enumerate(COLUMNS):
                 found[i] += sign * getattr(row, column.key)
@@ -269,7 +275,8 @@ def _add_months(street: Area, first: date | None, until: date) -> None:
 
 
 def _ancestor_months(node: Area, first: date | None, until: date) -> None:
-    """A district's or city's totals: the sums of its streets' totals."""
+    """A district's or city's totals: the sums of its streets' totals, over every category (a
+    category belongs to one street; a breakdown by category reads the streets' rows)."""
     rows = NodeMonth.objects.filter(node=node, month__lt=until)
     streets = NodeMonth.objects.filter(
         node__level=Level.STREET, node__path__startswith=node.path, month__lt=until
@@ -279,13 +286,12 @@ def _ancestor_months(node: Area, first: date | None, until: date) -> None:
     rows.delete()
     grouped = (
         streets.order_by()
-        .values(
-            r_flow=F("flow"),
-            r_category=F("category_id"),
-            r_count=F("count_month"),
-            r_month=F("month"),
+        .values(r_flow=F("flow"), r_count=F("count_month"), r_month=F("month"))
+        .annotate(
+            r_node=Value(node.pk, output_field=IntegerField()),
+            r_category=Value(None, output_field=IntegerField()),
+            **_sums(),
         )
-        .annotate(r_node=Value(node.pk, output_field=IntegerField()), **_sums())
     )
     _insert_from(NodeMonth, _KEY_COLUMNS | _TOTAL_COLUMNS, grouped)
 

@@ -42,7 +42,7 @@ from .measures import (
     Measure,
 )
 from .models import Baseline, CaseDelta, NodeMonth, RollupState
-from .periods import Period
+from .periods import RANGE, Period
 from .rollup import (
     NODE_LEVELS,
     ROW_FIELDS,
@@ -257,6 +257,17 @@ def _from_totals(
     boundary = min(closed, month_start(moment))
     keys = [m.key for m in measures]
     found: dict[tuple[Any, ...], dict[str, int]] = {}
+    if by:
+        # Above streets the totals are kept over all categories: read the streets' own.
+        nodes = [
+            street
+            for node in nodes
+            for street in (
+                [node]
+                if node.level not in (Level.CITY, Level.DISTRICT)
+                else Area.objects.filter(level=Level.STREET, path__startswith=node.path)
+            )
+        ]
     totals = NodeMonth.objects.filter(
         node__in=list(nodes), count_month__in=months, month__lt=boundary
     )
@@ -292,16 +303,14 @@ def monthly_values(
         node__in=list(nodes), count_month__in=list(months), month__lt=closed
     ).filter(month__lte=F("count_month"))
     _collect(found, totals, ["count_month"], keys, _aggregates(measures))
-    for month in months:
-        end = next_month(month)
-        if end > closed:  # changes of the month itself not yet added up
-            period = Period.month(month.year, month.month)
-            deltas = _deltas(viewer, scope, period, period.end_at).filter(month__gte=closed)
-            later: dict[tuple[Any, ...], dict[str, int]] = {}
-            _collect(later, deltas, [], keys, _aggregates(measures))
-            total = found.setdefault((month,), dict.fromkeys(keys, 0))
-            for key in keys:
-                total[key] += later[()][key]
+    late = [month for month in months if next_month(month) > closed]
+    if late:
+        # Changes not yet added up, each month's before its own end: one grouped query.
+        span = Period(late[0], next_month(late[-1]), RANGE)
+        deltas = _deltas(viewer, scope, span, span.end_at).filter(
+            count_month__in=late, month__gte=closed, month__lte=F("count_month")
+        )
+        _collect(found, deltas, ["count_month"], keys, _aggregates(measures))
     return {month: found.get((month,), dict.fromkeys(keys, 0)) for month in months}
 
 
