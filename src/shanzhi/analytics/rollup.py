@@ -16,8 +16,8 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, IntegerField, Model, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import BigIntegerField, F, IntegerField, Model, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from shanzhi import clock
@@ -289,7 +289,7 @@ def _ancestor_months(node: Area, first: date | None, until: date) -> None:
         .values(r_flow=F("flow"), r_count=F("count_month"), r_month=F("month"))
         .annotate(
             r_node=Value(node.pk, output_field=IntegerField()),
-            r_category=Value(None, output_field=IntegerField()),
+            r_category=Cast(Value(None), output_field=BigIntegerField()),
             **_sums(),
         )
     )
