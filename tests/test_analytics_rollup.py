@@ -9,23 +9,26 @@ for the area tree, after months close, and after a replay of the past changes a 
 
 import random
 import statistics
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 
 from shanzhi import clock
+from shanzhi.analytics.breakdowns import breakdown_by_category, breakdown_by_time
 from shanzhi.analytics.history import case_state_at, rows_of
 from shanzhi.analytics.measures import CASES, COLUMN_INDEX, MEASURES
 from shanzhi.analytics.models import CaseDelta, NodeMonth, RollupState
 from shanzhi.analytics.periods import period_parse
 from shanzhi.analytics.rollup import ROW_FIELDS, facts_of, rollup_close, rollup_deferred
-from shanzhi.analytics.selectors import Scope, duration_medians, measure_values
+from shanzhi.analytics.selectors import Scope, duration_medians, figures_compute, measure_values
 from shanzhi.areas.models import Area, Level
-from shanzhi.cases.models import Case, Source, State
+from shanzhi.cases.models import Case, CaseCategory, Source, State
 
 from .case_factories import case_type, police
 from .flow_walk import Walker
@@ -98,6 +101,41 @@ def _compare(world, label: str) -> int:
     return compared
 
 
+BREAKDOWN_KPIS = ["intake", "resolution_rate", "satisfaction_rate", "overdue", "handling_hours"]
+
+
+def _figures(figures) -> dict:
+    return {key: (f.numerator, f.denominator) for key, f in figures.items()}
+
+
+def _compare_breakdowns(world, label: str) -> int:
+    """The category breakdown and the monthly trend over whole nodes (read from the nodes'
+    totals once months are added up) equal each row's figures counted directly; no category
+    with cases is missing."""
+    compared = 0
+    tops = list(CaseCategory.objects.filter(parent__isnull=True))
+    for viewer in (world.leader, world.district_leader):
+        for scope in (Scope(), Scope(area=world.community)):
+            for period in (period_parse("2024"), period_parse("2025H1")):
+                args = {"viewer": viewer, "kpis": BREAKDOWN_KPIS, "scope": scope, "period": period}
+                rows = breakdown_by_category(**args)
+                rows += breakdown_by_time(**args, grain="month")
+                for row in rows:
+                    direct = figures_compute(
+                        **args | {"scope": row.scope, "period": row.period}, source="direct"
+                    )
+                    assert _figures(row.figures) == _figures(direct), (label, row.label, period)
+                    compared += 1
+                shown = {row.key for row in breakdown_by_category(**args)}
+                for top in tops:
+                    direct = figures_compute(
+                        **args | {"scope": Scope(scope.area, category=top)}, source="direct"
+                    )
+                    has_cases = any(f.numerator or f.denominator for f in direct.values())
+                    assert (str(top.pk) in shown) == has_cases, (label, top.name, period)
+    return compared
+
+
 def _rows() -> list[tuple]:
     return sorted(
         tuple(sorted((k, v) for k, v in model_to_dict(row).items() if k != "id"))
@@ -130,7 +168,9 @@ def test_the_store_equals_the_logs_replayed_on_random_histories(world):
     # The months before this one are now added up for the area tree, and read from there.
     assert NodeMonth.objects.filter(node=world.street).count() > 20
     assert NodeMonth.objects.filter(node=world.community).exists()
+    assert NodeMonth.objects.filter(category__isnull=False).exists()
     assert _compare(world, "rebuilt") > 300
+    assert _compare_breakdowns(world, "rebuilt") > 20
 
 
 def test_months_close_and_a_replay_of_the_past_reaches_their_totals(world):
@@ -145,6 +185,7 @@ def test_months_close_and_a_replay_of_the_past_reaches_their_totals(world):
     assert RollupState.objects.get(street=world.street).closed_until.isoformat() == "2025-03-01"
     random_history(world, seed=4, count=30, days=360)
     assert _compare(world, "closed, then replayed") > 300
+    assert _compare_breakdowns(world, "closed, then replayed") > 20
 
 
 def test_rebuild_repairs_a_damaged_store(world):
@@ -208,3 +249,31 @@ def test_the_medians_of_durations_are_those_of_the_cases_as_of_the_moment(world)
         viewer=world.leader, period=period, as_of=datetime(2024, 8, 1, tzinfo=SHANGHAI)
     )
     assert later.resolved > earlier.resolved  # cases resolved after August count only later
+
+
+def test_a_transition_now_writes_only_its_own_deltas_and_no_monthly_total(world):
+    """Upkeep per transition touches no row other writers of the street need: the case's own
+    deltas that changed, never a monthly total (its earlier months stay as they were)."""
+    random_history(world, seed=13, count=40, begin=datetime(2025, 1, 1, tzinfo=SHANGHAI), days=140)
+    with clock.acting_at(datetime(2025, 6, 1, tzinfo=SHANGHAI)):
+        call_command("rollup", "rebuild")
+    walker = Walker(world, random.Random(13))  # noqa: S311 - reproducible test data
+    totals = sorted(tuple(model_to_dict(row).values()) for row in NodeMonth.objects.all())
+    closed = CaseDelta.objects.filter(month__lt=date(2025, 6, 1))
+    moved = 0
+    for case in Case.objects.filter(pk__in=closed.values("case_id")):
+        before = set(closed.filter(case=case).values_list("pk", flat=True))
+        with (
+            clock.acting_at(datetime(2025, 6, 20, tzinfo=SHANGHAI)),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            for _ in range(3):
+                case, _walk = walker.step(case)
+        if any("INSERT" in q["sql"] and "analytics_casedelta" in q["sql"] for q in queries):
+            moved += 1
+            assert not any("analytics_nodemonth" in q["sql"] for q in queries)
+            # The rows of its closed months are the same rows, untouched.
+            assert set(closed.filter(case=case).values_list("pk", flat=True)) == before
+    assert moved > 3
+    assert sorted(tuple(model_to_dict(row).values()) for row in NodeMonth.objects.all()) == totals
+    assert _compare(world, "moved now") > 300

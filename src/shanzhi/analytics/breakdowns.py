@@ -1,11 +1,12 @@
 """Figures broken down by group — child areas, categories, units, days/weeks/months — for the
 dashboard, rankings and reports.
 
-Each breakdown reads the daily roll-up in ONE grouped query (plus, while the period runs, one
-grouped direct query for the cases touched on the "as of" day, exactly as `selectors` does for a
-single figure), and each of its rows equals `figures_compute(scope=<the row's scope>,
-period=<the row's period>)`: the row carries that scope and period, so its numbers click
-through to `kpi_cases` with the same arguments. Tests hold every row to the direct count.
+Each breakdown reads the store in one grouped query: the nodes' monthly totals where the
+question is about whole nodes of the area tree and whole months (a category breakdown, a monthly
+trend), the per-case deltas otherwise — exactly as `selectors` does for a single figure — and
+each of its rows equals `figures_compute(scope=<the row's scope>, period=<the row's period>)`:
+the row carries that scope and period, so its numbers click through to `kpi_cases` with the
+same arguments. Tests hold every row to the direct count.
 """
 
 from collections.abc import Iterable, Sequence
@@ -35,6 +36,7 @@ from .measures import (
 )
 from .models import Baseline, CaseDelta
 from .periods import DAY, MONTH, RANGE, WEEK, Period
+from .rollup import next_month
 from .selectors import (
     YEAR_AGO,
     Change,
@@ -47,6 +49,7 @@ from .selectors import (
     figures_compute,
     kpi_cases,
     measure_values_grouped,
+    monthly_values,
     resolution_actions,
     visible_q,
 )
@@ -281,6 +284,38 @@ def trend_periods(period: Period, grain: str) -> list[Period]:
 SELECT_LIMIT = 1500
 
 
+def _bucket_values(
+    measures: Sequence[Measure], viewer: Any, scope: Scope, over: Sequence[Period]
+) -> dict[str, Any]:
+    """The buckets' case measures from the deltas, one aggregate per bucket and measure, each
+    with the bucket's own "as of" moment: for buckets that are not whole months of a node."""
+    rows = CaseDelta.objects.filter(
+        visible_q(viewer),
+        scope.q(),
+        count_day__gte=over[0].start,
+        count_day__lt=over[-1].end,
+        at__lt=over[-1].end_at,
+    )
+    aggregates = {
+        f"b{i}_{m.key}": Coalesce(
+            Sum(
+                COLUMN_BY_KEY[m.column].key,
+                filter=Q(count_day__gte=b.start, count_day__lt=b.end, at__lt=b.end_at)
+                & (Q(flow=m.flow) if m.flow else Q()),
+            ),
+            0,
+        )
+        for i, b in enumerate(over)
+        for m in measures
+    }
+    names = list(aggregates)
+    found: dict[str, Any] = {}
+    for first in range(0, len(names), SELECT_LIMIT):
+        chunk = names[first : first + SELECT_LIMIT]
+        found |= rows.aggregate(**{name: aggregates[name] for name in chunk})
+    return found
+
+
 def breakdown_by_time(
     *,
     viewer: Any,
@@ -305,33 +340,18 @@ def breakdown_by_time(
     over = [b for b in buckets if b.end_at <= now]
     running = [b for b in buckets if b.end_at > now]
     rows_out: list[Row] = []
+    whole = [b.start for b in over if b.start.day == 1 and b.end == next_month(b.start)]
+    monthly = (
+        monthly_values(measures, viewer=viewer, scope=scope, months=whole)
+        if over and len(whole) == len(over)
+        else None
+    )
     if over:
-        rows = CaseDelta.objects.filter(
-            visible_q(viewer),
-            scope.q(),
-            count_day__gte=over[0].start,
-            count_day__lt=over[-1].end,
-            at__lt=over[-1].end_at,
-        )
-        # One aggregate per bucket and measure, each with the bucket's own "as of" moment, in
-        # as few queries as PostgreSQL's limit on a select list allows.
-        aggregates = {
-            f"b{i}_{m.key}": Coalesce(
-                Sum(
-                    COLUMN_BY_KEY[m.column].key,
-                    filter=Q(count_day__gte=b.start, count_day__lt=b.end, at__lt=b.end_at)
-                    & (Q(flow=m.flow) if m.flow else Q()),
-                ),
-                0,
-            )
-            for i, b in enumerate(over)
-            for m in measures
-        }
-        names = list(aggregates)
-        found: dict[str, Any] = {}
-        for first in range(0, len(names), SELECT_LIMIT):
-            chunk = names[first : first + SELECT_LIMIT]
-            found |= rows.aggregate(**{name: aggregates[name] for name in chunk})
+        found = _bucket_values(measures, viewer, scope, over) if monthly is None else {}
+        if monthly is not None:
+            # Whole months of a whole node: their totals, in one query.
+            for i, b in enumerate(over):
+                found |= {f"b{i}_{key}": value for key, value in monthly[b.start].items()}
         if resolutions:
             # The cases resolved in each bucket, whenever accepted: one count per bucket.
             span = Period(over[0].start, over[-1].end, RANGE)

@@ -47,12 +47,20 @@ class CaseDelta(models.Model):
 
 class NodeMonth(models.Model):
     """The deltas of one month, added up for a node of the area tree (city, district, street,
-    zone or community) and a flow, by the month the cases count in: what long periods and big
-    areas are read from. Only months that are over are kept here (`RollupState`); the month that
-    runs is read from the deltas themselves, so transitions never write these rows."""
+    zone or community), a flow and the category of the case's type, by the month the cases
+    count in: what figures, trends and category breakdowns over whole nodes and whole months
+    are read from — a few thousand rows for a city's five years, whatever the cases. Only months
+    that are over are kept here (`RollupState`); the month that runs is read from the deltas
+    themselves, so transitions of the running month never write these rows."""
 
     node = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
     flow = models.CharField("流程", max_length=20)
+    # The type's own category (a 小类 or a 大类; None for reports never given a type) for a
+    # street and the nodes below it. A category belongs to one street, so the rows of a district
+    # or the city are kept over all categories (None): a handful per month, whatever the streets.
+    category = models.ForeignKey(
+        CaseCategory, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     count_month = models.DateField("计数月")
     month = models.DateField("发生月")
 
@@ -61,9 +69,11 @@ class NodeMonth(models.Model):
         verbose_name_plural = "月汇总"
         constraints = [
             models.UniqueConstraint(
-                fields=["node", "flow", "count_month", "month"], name="nodemonth_once"
+                fields=["node", "flow", "category", "count_month", "month"],
+                name="nodemonth_once",
             )
         ]
+        indexes = [models.Index(fields=["node", "count_month"], name="nodemonth_node_count")]
 
     def __str__(self) -> str:
         return f"{self.node_id}:{self.flow}:{self.count_month}/{self.month}"

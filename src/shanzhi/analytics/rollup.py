@@ -16,13 +16,13 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Model, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import BigIntegerField, F, IntegerField, Model, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from shanzhi import clock
 from shanzhi.areas.models import Area, Level
-from shanzhi.cases.models import Case, CaseAction
+from shanzhi.cases.models import Case, CaseAction, CaseType
 
 from .history import CaseFacts, Delta, case_deltas, rows_of
 from .measures import COLUMNS
@@ -110,44 +110,89 @@ def closed_until(street_id: int) -> date | None:
     )
 
 
+def _signature(row: CaseDelta) -> tuple[Any, ...]:
+    """What makes two delta rows the same change: its moment, key and values."""
+    return (
+        row.at,
+        row.flow,
+        row.area_id,
+        row.case_type_id,
+        row.source,
+        row.unit_id,
+        row.count_day,
+        *(getattr(row, column.key) for column in COLUMNS),
+    )
+
+
 def rollup_case_refresh(case: Case) -> None:
-    """Replace the case's deltas from its log (call inside its transaction). A change to a
-    month already added up (a replay of the past) is added to that month's totals too."""
+    """Bring the case's deltas in line with its log (call inside its transaction): only the rows
+    that differ are deleted or added — a transition usually appends one or two — and they are
+    the case's own, so writers of one street never wait on each other here. A change to a month
+    already added up (a replay of the past) is added to that month's totals too."""
     if getattr(_local, "deferred", False):
         return
     actions = CaseAction.objects.filter(case_id=case.pk).order_by("created_at", "id")
     log = rows_of(actions.values(*ROW_FIELDS))
     new = [_row(case, delta) for delta in case_deltas(facts_of(case), log)]
+    pending: dict[tuple[Any, ...], list[CaseDelta]] = {}
+    for row in new:
+        pending.setdefault(_signature(row), []).append(row)
+    removed: list[CaseDelta] = []
+    for row in CaseDelta.objects.filter(case_id=case.pk):
+        same = pending.get(_signature(row))
+        if same:
+            same.pop()
+        else:
+            removed.append(row)
+    added = [row for rows in pending.values() for row in rows]
+    if not removed and not added:
+        return
     boundary = closed_until(case.street_id)
     if boundary is not None:
-        old = [row for row in CaseDelta.objects.filter(case_id=case.pk, month__lt=boundary)]
-        _totals_add(old, sign=-1, boundary=boundary)
-        _totals_add(new, sign=1, boundary=boundary)
-    CaseDelta.objects.filter(case_id=case.pk).delete()
-    CaseDelta.objects.bulk_create(new)
+        _totals_change(removed, added, boundary=boundary)
+    if removed:
+        CaseDelta.objects.filter(pk__in=[row.pk for row in removed]).delete()
+    CaseDelta.objects.bulk_create(added)
 
 
-def _totals_add(rows: Sequence[CaseDelta], *, sign: int, boundary: date) -> None:
-    """Add (or take away) deltas of closed months to the nodes' monthly totals."""
-    sums: dict[tuple[int, str, date, date], list[int]] = {}
+def _totals_change(
+    removed: Sequence[CaseDelta], added: Sequence[CaseDelta], *, boundary: date
+) -> None:
+    """Take the removed deltas of closed months from the nodes' monthly totals and add the added
+    ones. Only a replay of the past has any: a transition now changes no closed month."""
+    changed = [(row, -1) for row in removed if row.month < boundary]
+    changed += [(row, 1) for row in added if row.month < boundary]
+    if not changed:
+        return
+    areas = {row.area_id for row, _ in changed}
     nodes_of: dict[int, list[int]] = {}
-    for row in rows:
-        if row.month >= boundary:
-            continue
-        if row.area_id not in nodes_of:
-            nodes_of[row.area_id] = list(
-                AreaNode.objects.filter(area_id=row.area_id).values_list("node_id", flat=True)
-            )
-        for node in nodes_of[row.area_id]:
-            key = (node, row.flow, row.count_month, row.month)
+    for area_id, node_id in AreaNode.objects.filter(area_id__in=areas).values_list(
+        "area_id", "node_id"
+    ):
+        nodes_of.setdefault(area_id, []).append(node_id)
+    types = {row.case_type_id for row, _ in changed if row.case_type_id is not None}
+    category_of = dict(CaseType.objects.filter(pk__in=types).values_list("pk", "category_id"))
+    above = set(
+        Area.objects.filter(
+            pk__in={n for nodes in nodes_of.values() for n in nodes},
+            level__in=(Level.CITY, Level.DISTRICT),
+        ).values_list("pk", flat=True)
+    )
+    sums: dict[tuple[int, str, int | None, date, date], list[int]] = {}
+    for row, sign in changed:
+        category = category_of.get(row.case_type_id) if row.case_type_id else None
+        for node in nodes_of.get(row.area_id, []):
+            key = (node, row.flow, None if node in above else category, row.count_month, row.month)
             found = sums.setdefault(key, [0] * len(COLUMNS))
             for i, column in enumerate(COLUMNS):
                 found[i] += sign * getattr(row, column.key)
-    for (node, flow, count_month, month), values in sums.items():
+    for (node, flow, category, count_month, month), values in sorted(
+        sums.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] or 0, *item[0][3:])
+    ):
         if not any(values):
-            continue
+            continue  # the replay moved a change within the month: its totals stand
         total, _ = NodeMonth.objects.select_for_update().get_or_create(
-            node_id=node, flow=flow, count_month=count_month, month=month
+            node_id=node, flow=flow, category_id=category, count_month=count_month, month=month
         )
         NodeMonth.objects.filter(pk=total.pk).update(
             **{c.key: F(c.key) + v for c, v in zip(COLUMNS, values, strict=True) if v}
@@ -178,6 +223,13 @@ def _sums(prefix: str = "") -> dict[str, Any]:
 
 
 _TOTAL_COLUMNS = {c.key: f"s_{c.key}" for c in COLUMNS}
+_KEY_COLUMNS = {
+    "node_id": "r_node",
+    "flow": "r_flow",
+    "category_id": "r_category",
+    "count_month": "r_count",
+    "month": "r_month",
+}
 
 
 def _area_nodes(street: Area) -> None:
@@ -209,17 +261,13 @@ def _add_months(street: Area, first: date | None, until: date) -> None:
         .values(
             r_node=F("area__rollup_nodes__node_id"),
             r_flow=F("flow"),
+            r_category=F("case_type__category_id"),
             r_count=F("count_month"),
             r_month=F("month"),
         )
         .annotate(**_sums())
     )
-    _insert_from(
-        NodeMonth,
-        {"node_id": "r_node", "flow": "r_flow", "count_month": "r_count", "month": "r_month"}
-        | _TOTAL_COLUMNS,
-        grouped,
-    )
+    _insert_from(NodeMonth, _KEY_COLUMNS | _TOTAL_COLUMNS, grouped)
     for ancestor in Area.objects.filter(
         path__in=street.ancestor_paths, level__in=(Level.CITY, Level.DISTRICT)
     ):
@@ -227,7 +275,8 @@ def _add_months(street: Area, first: date | None, until: date) -> None:
 
 
 def _ancestor_months(node: Area, first: date | None, until: date) -> None:
-    """A district's or city's totals: the sums of its streets' totals."""
+    """A district's or city's totals: the sums of its streets' totals, over every category (a
+    category belongs to one street; a breakdown by category reads the streets' rows)."""
     rows = NodeMonth.objects.filter(node=node, month__lt=until)
     streets = NodeMonth.objects.filter(
         node__level=Level.STREET, node__path__startswith=node.path, month__lt=until
@@ -238,48 +287,111 @@ def _ancestor_months(node: Area, first: date | None, until: date) -> None:
     grouped = (
         streets.order_by()
         .values(r_flow=F("flow"), r_count=F("count_month"), r_month=F("month"))
-        .annotate(**_sums())
-    )
-    for values in grouped:
-        NodeMonth.objects.create(
-            node=node,
-            flow=values["r_flow"],
-            count_month=values["r_count"],
-            month=values["r_month"],
-            **{c.key: values[f"s_{c.key}"] for c in COLUMNS},
+        .annotate(
+            r_node=Value(node.pk, output_field=IntegerField()),
+            r_category=Cast(Value(None), output_field=BigIntegerField()),
+            **_sums(),
         )
+    )
+    _insert_from(NodeMonth, _KEY_COLUMNS | _TOTAL_COLUMNS, grouped)
+
+
+# The columns of a delta row, as `_replay_street` writes them.
+_DELTA_FIELDS = (
+    "case_id",
+    "street_id",
+    "flow",
+    "area_id",
+    "case_type_id",
+    "source",
+    "unit_id",
+    "count_day",
+    "count_month",
+    "at",
+    "month",
+    *(column.key for column in COLUMNS),
+)
+_FACT_FIELDS = (
+    "pk",
+    "street_id",
+    "flow",
+    "area_id",
+    "case_type_id",
+    "source",
+    "reported_at",
+    "reporter_phone",
+    "reporter_id",
+    "handle_due_at",
+)
+
+
+def _values_of(facts: CaseFacts, delta: Delta) -> tuple[Any, ...]:
+    key = delta.key
+    return (
+        facts.case_id,
+        facts.street_id,
+        key.flow,
+        key.area_id,
+        key.case_type_id,
+        key.source,
+        key.unit_id,
+        key.count_day,
+        month_of(key.count_day),
+        delta.at,
+        month_of(timezone.localdate(delta.at)),
+        *delta.values,
+    )
+
+
+def _write_deltas(rows: list[tuple[Any, ...]]) -> None:
+    """Insert delta rows: by COPY on PostgreSQL (the rebuild's bulk), by batches elsewhere."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(name) for name in _DELTA_FIELDS)
+        table = quote(CaseDelta._meta.db_table)
+        statement = f"COPY {table} ({columns}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    CaseDelta.objects.bulk_create(
+        [CaseDelta(**dict(zip(_DELTA_FIELDS, row, strict=True))) for row in rows],
+        batch_size=BATCH,
+    )
 
 
 def _replay_street(street: Area) -> int:
     """Every case's deltas, from its log; returns how many were written."""
     written = 0
-    cases = Case.objects.filter(street=street).order_by("pk")
-    facts = {case.pk: facts_of(case) for case in cases.iterator(chunk_size=BATCH)}
+    cases = Case.objects.filter(street=street).only(*_FACT_FIELDS).order_by("pk")
+    facts = {case.pk: facts_of(case) for case in cases.iterator(chunk_size=BATCH * 5)}
     actions = (
-        CaseAction.objects.filter(case__street=street)
+        CaseAction.objects.filter(street_id=street.pk)
         .order_by("case_id", "created_at", "id")
         .values("case_id", *ROW_FIELDS)
     )
-    batch: list[CaseDelta] = []
+    batch: list[tuple[Any, ...]] = []
     current: int | None = None
     rows: list[dict[str, Any]] = []
 
     def flush_case() -> None:
         if current is not None and current in facts:
-            for delta in case_deltas(facts[current], rows_of(rows)):
-                batch.append(_row(facts[current], delta))
+            case = facts[current]
+            batch.extend(_values_of(case, delta) for delta in case_deltas(case, rows_of(rows)))
 
     for action in actions.iterator(chunk_size=BATCH * 5):
         if action["case_id"] != current:
             flush_case()
             current, rows = action["case_id"], []
         rows.append(action)
-        if len(batch) >= BATCH:
-            CaseDelta.objects.bulk_create(batch)
+        if len(batch) >= BATCH * 10:
+            _write_deltas(batch)
             written += len(batch)
             batch = []
     flush_case()
-    CaseDelta.objects.bulk_create(batch)
+    _write_deltas(batch)
     return written + len(batch)
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -43,7 +43,7 @@ from .measures import (
     Measure,
 )
 from .models import Baseline, CaseDelta, NodeMonth, RollupState
-from .periods import Period
+from .periods import RANGE, Period
 from .rollup import (
     NODE_LEVELS,
     ROW_FIELDS,
@@ -202,6 +202,42 @@ def _closed_until(nodes: Sequence[Area]) -> date | None:
     return min(months)
 
 
+# What a breakdown may group the nodes' totals by: the deltas' lookup and the totals' own.
+TOTALS_FIELDS = {
+    "case_type__category": "category",
+    "case_type__category__parent": "category__parent",
+}
+
+
+def _local_start(month: date) -> datetime:
+    return datetime(month.year, month.month, 1, tzinfo=timezone.get_current_timezone())
+
+
+def _aggregates(measures: Sequence[Measure], extra: Q | None = None) -> dict[str, Any]:
+    """One sum per measure, over deltas or over totals (which share the column names)."""
+    return {f"m_{m.key}": _delta_sum(m, extra) for m in measures}
+
+
+def _collect(
+    into: dict[tuple[Any, ...], dict[str, int]],
+    rows: QuerySet[Any],
+    by: Sequence[str],
+    keys: Sequence[str],
+    aggregates: dict[str, Any],
+) -> None:
+    """Add the grouped sums of `rows` (grouped by `by`, keyed by `keys`) to `into`."""
+    results = (
+        list(rows.values(*by).order_by().annotate(**aggregates))
+        if by
+        else [rows.aggregate(**aggregates)]
+    )
+    for row in results:
+        group = tuple(row[f] for f in by)
+        found = into.setdefault(group, dict.fromkeys(keys, 0))
+        for key in keys:
+            found[key] += int(row[f"m_{key}"] or 0)
+
+
 def _from_totals(
     measures: Sequence[Measure],
     viewer: Any,
@@ -209,30 +245,74 @@ def _from_totals(
     nodes: Sequence[Area],
     period: Period,
     moment: datetime,
-) -> dict[str, int] | None:
+    by: Sequence[str] = (),
+) -> dict[tuple[Any, ...], dict[str, int]] | None:
     """Whole months of the period as of whole months before the moment, from the nodes' totals;
-    the rest from the deltas. None when no month is added up for these nodes yet."""
+    the rest (the whole months' changes after their closing, the period's partial months) from
+    the deltas, which are read only when there is such a rest. None when no month is added up
+    for these nodes yet."""
     months = _whole_months(period)
     closed = _closed_until(nodes)
     if not months or closed is None:
         return None
     boundary = min(closed, month_start(moment))
+    keys = [m.key for m in measures]
+    found: dict[tuple[Any, ...], dict[str, int]] = {}
+    if by:
+        # Above streets the totals are kept over all categories: read the streets' own.
+        nodes = [
+            street
+            for node in nodes
+            for street in (
+                [node]
+                if node.level not in (Level.CITY, Level.DISTRICT)
+                else Area.objects.filter(level=Level.STREET, path__startswith=node.path)
+            )
+        ]
     totals = NodeMonth.objects.filter(
         node__in=list(nodes), count_month__in=months, month__lt=boundary
-    ).aggregate(
-        **{
-            f"m_{m.key}": Coalesce(Sum(COLUMN_BY_KEY[m.column].key, filter=_flow_q(m)), 0)
-            for m in measures
-        }
     )
-    deltas = _deltas(viewer, scope, period, moment)
-    # The deltas cover what the totals do not: the whole months' later changes, and the period's
-    # partial months entirely.
-    rest = deltas.filter(
-        Q(count_month__in=months, month__gte=boundary) | ~Q(count_month__in=months)
-    )
-    found = rest.aggregate(**{f"m_{m.key}": _delta_sum(m) for m in measures})
-    return {m.key: int(totals[f"m_{m.key}"]) + int(found[f"m_{m.key}"]) for m in measures}
+    _collect(found, totals, [TOTALS_FIELDS[f] for f in by], keys, _aggregates(measures))
+    rest = Q(pk__in=[])
+    if moment > _local_start(boundary):
+        rest |= Q(count_month__in=months, month__gte=boundary)
+    if months[0] > period.start or next_month(months[-1]) < period.end:
+        rest |= ~Q(count_month__in=months)
+    if rest != Q(pk__in=[]):
+        deltas = _deltas(viewer, scope, period, moment).filter(rest)
+        _collect(found, deltas, by, keys, _aggregates(measures))
+    return {group: values for group, values in found.items() if any(values.values()) or not by}
+
+
+def monthly_values(
+    measures: Sequence[Measure],
+    *,
+    viewer: Any,
+    scope: Scope,
+    months: Sequence[date],
+) -> dict[date, dict[str, int]] | None:
+    """Case measures for each of `months` (months that are over), each as of its own end: a
+    trend over whole months, read from the nodes' totals in one query (plus the deltas of any
+    month not yet added up). None when the scope is not a union of nodes with totals."""
+    nodes = _rollup_nodes(viewer, scope)
+    closed = _closed_until(nodes) if nodes is not None else None
+    if nodes is None or closed is None or not months:
+        return None
+    keys = [m.key for m in measures]
+    found: dict[tuple[Any, ...], dict[str, int]] = {}
+    totals = NodeMonth.objects.filter(
+        node__in=list(nodes), count_month__in=list(months), month__lt=closed
+    ).filter(month__lte=F("count_month"))
+    _collect(found, totals, ["count_month"], keys, _aggregates(measures))
+    late = [month for month in months if next_month(month) > closed]
+    if late:
+        # Changes not yet added up, each month's before its own end: one grouped query.
+        span = Period(late[0], next_month(late[-1]), RANGE)
+        deltas = _deltas(viewer, scope, span, span.end_at).filter(
+            count_month__in=late, month__gte=closed, month__lte=F("count_month")
+        )
+        _collect(found, deltas, ["count_month"], keys, _aggregates(measures))
+    return {month: found.get((month,), dict.fromkeys(keys, 0)) for month in months}
 
 
 def measure_values_grouped(
@@ -249,29 +329,21 @@ def measure_values_grouped(
     unit, case_type__category…, or names in `annotations`); with no `by`, one group keyed ().
 
     Each is the sum of the deltas before `moment` of the cases counted in the period — exact as
-    of any moment. A single figure over a whole node of the area tree reads the months that are
-    over from the nodes' totals. The breakdowns, the rankings and every figure come here.
+    of any moment. A figure or a breakdown by category over whole nodes of the area tree reads
+    the months that are over from the nodes' totals. The breakdowns, the rankings and every
+    figure come here.
     """
-    if not by:
+    if not annotations and all(f in TOTALS_FIELDS for f in by):
         nodes = _rollup_nodes(viewer, scope)
         if nodes is not None:
-            values = _from_totals(measures, viewer, scope, nodes, period, moment)
+            values = _from_totals(measures, viewer, scope, nodes, period, moment, by)
             if values is not None:
-                return {(): values}
+                return values
     rows = _deltas(viewer, scope, period, moment)
-    aggregates = {f"m_{m.key}": _delta_sum(m) for m in measures}
     if annotations:
         rows = rows.annotate(**annotations)
     found: dict[tuple[Any, ...], dict[str, int]] = {}
-    results = (
-        list(rows.values(*by).order_by().annotate(**aggregates))
-        if by
-        else [rows.aggregate(**aggregates)]
-    )
-    for row in results:
-        group = found.setdefault(tuple(row[f] for f in by), {m.key: 0 for m in measures})
-        for m in measures:
-            group[m.key] += int(row[f"m_{m.key}"] or 0)
+    _collect(found, rows, by, [m.key for m in measures], _aggregates(measures))
     return found
 
 
