@@ -39,6 +39,7 @@ from .models import (
     CaseType,
     HandlingLevel,
     Source,
+    phone_digest,
 )
 from .notifications import audience, notify
 
@@ -232,6 +233,7 @@ def _create_case(
         reporter=reporter,
         reporter_name=(reporter_name.strip() or (reporter.full_name if reporter else ""))[:50],
         reporter_phone=reporter_phone,
+        reporter_phone_digest=phone_digest(reporter_phone),
         priority=case_type.priority if case_type else "normal",
         level=_level_for(area),
         extra=extra,

@@ -319,10 +319,8 @@ def detail_context(
         panel_errors = [str(error) for errors in bound.errors.values() for error in errors]
     timeline = _timeline(case)
     phone = reporter_phone_shown(viewer=user, case=case)
-    # Every candidate lies in the case's own area, so whoever sees that area may see them all.
-    duplicates = []
-    if case.is_open and policy.can_view_area(user, case.area):
-        duplicates = case_possible_duplicates(case=case)
+    # Candidates are read within the viewer's own scope.
+    duplicates = case_possible_duplicates(case=case, viewer=user) if case.is_open else []
     status = deadline_status(case)
     return {
         "case": case,
