@@ -209,9 +209,11 @@ def test_unsatisfied_rating_reopens_the_case(client, world):
     )
     case.refresh_from_db()
     assert case.state == State.DISPATCHED and case.reopen_count == 1
-    assert case.satisfaction == "unsatisfied"
+    # The 不满意 is history (the timeline), not the case's present satisfaction.
+    assert case.satisfaction == ""
     html = client.get(f"/t/{case.tracking_token}/").content.decode()
     assert "重新办理" in html and "回访评价" in html and "不满意" in html
+    assert "您的评价:" not in html
 
 
 def test_a_rating_needs_a_valid_choice(client, world):

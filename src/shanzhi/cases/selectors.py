@@ -109,6 +109,20 @@ def deadline_status(case: Case, moment: datetime | None = None) -> str:
     return ""
 
 
+def deadline_label(case: Case, moment: datetime | None = None) -> str:
+    """The deadline badge's words: 超期N天 (or N小时 within the first day), 临期, or ""."""
+    moment = moment or clock.now()
+    status = deadline_status(case, moment)
+    if status == "due_soon":
+        return "临期"
+    if status != "overdue" or case.handle_due_at is None:
+        return ""
+    late = moment - case.handle_due_at
+    if late.days >= 1:
+        return f"超期{late.days}天"
+    return f"超期{max(late.seconds // 3600, 1)}小时"
+
+
 def case_timeline(*, case: Case) -> QuerySet[CaseAction]:
     """The action log of a case, oldest first, with actors, units and attachments."""
     return (
@@ -302,6 +316,20 @@ def action_details(row: CaseAction) -> list[str]:
     if data.get("flow") in FLOWS:
         details.append(f"按“{FLOWS[data['flow']].label}”流程办理")
     return details
+
+
+def action_actor_label(row: CaseAction, case: Case) -> str:
+    """Who took a step, as the timeline names them: the staff member, else the reporter for their
+    own report and their rating through the tracking link, else 系统 (the sweep, a follow-on)."""
+    if row.actor is not None:
+        return str(row.actor)
+    if row.action == "report":
+        return case.reporter_name or "群众"
+    flow = FLOWS.get(row.flow)
+    transition = flow.transition(row.action) if flow is not None else None
+    if transition is not None and transition.rates:
+        return f"上报人{case.reporter_name}(评价链接)" if case.reporter_name else "上报人(评价链接)"
+    return "系统"
 
 
 def case_facts(case: Case) -> list[tuple[str, str]]:

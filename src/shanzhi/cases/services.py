@@ -15,7 +15,6 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
 from shanzhi import clock, policy
 from shanzhi.accounts.models import Unit, UnitKind, User
@@ -679,8 +678,7 @@ class SweepReport:
 
 
 def _reminder_due(row: CaseClock, moment: datetime) -> str:
-    due = row.due_at or moment
-    return f"{timezone.localtime(due):%m-%d %H:%M}"
+    return clock.moment_label(row.due_at or moment)
 
 
 def sweep_run() -> SweepReport:

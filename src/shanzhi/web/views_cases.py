@@ -28,6 +28,7 @@ from shanzhi.cases.flows.spec import InputKind, TransitionSpec
 from shanzhi.cases.inbox import notification_mark_read
 from shanzhi.cases.models import Attachment, Case
 from shanzhi.cases.selectors import (
+    action_actor_label,
     action_details,
     available_actions,
     case_clocks,
@@ -35,6 +36,7 @@ from shanzhi.cases.selectors import (
     case_list,
     case_possible_duplicates,
     case_timeline,
+    deadline_label,
     deadline_status,
     inbox_for,
     notifications_for,
@@ -54,7 +56,6 @@ from .forms_cases import ActionForm, CaseFilterForm, FigureForm
 from .forms_registry import KIND_LABELS, CaseLinkForm
 
 PAGE_SIZE = 20
-DEADLINE_LABELS = {"overdue": "超期", "due_soon": "临期"}
 # Who points a case at registry records: those who take it in, oversee it or walk its grid.
 RECORD_LINKERS = frozenset({"dispatcher", "leader", "grid_worker"})
 
@@ -99,9 +100,12 @@ def case_rows(cases: Iterable[Case]) -> list[dict[str, Any]]:
     moment = clock.now()
     rows = []
     for case in cases:
-        status = deadline_status(case, moment)
         rows.append(
-            {"case": case, "deadline": status, "deadline_label": DEADLINE_LABELS.get(status)}
+            {
+                "case": case,
+                "deadline": deadline_status(case, moment),
+                "deadline_label": deadline_label(case, moment),
+            }
         )
     return rows
 
@@ -268,6 +272,7 @@ def _timeline(case: Case) -> list[dict[str, Any]]:
         {
             "action": action,
             "label": action.label,
+            "actor": action_actor_label(action, case),
             "details": action_details(action),
             "photos": list(action.attachments.all()),
         }
@@ -325,7 +330,7 @@ def detail_context(
     return {
         "case": case,
         "deadline": status,
-        "deadline_label": DEADLINE_LABELS.get(status),
+        "deadline_label": deadline_label(case),
         "reporter_phone": phone,
         "may_reveal_contact": may_reveal_contact(user, case),
         "timeline": timeline,
