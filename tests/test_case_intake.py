@@ -133,7 +133,7 @@ def test_possible_duplicates_are_same_place_open_and_alike(world):
         world, area=world.sibling_microgrid, text="3号楼楼道里有电瓶车在充电,很危险"
     )
     different = make_case(world, text="路灯坏了一个月没人修")
-    found = [case for case, _ in case_possible_duplicates(case=alike)]
+    found = [case for case, _ in case_possible_duplicates(case=alike, viewer=world.dispatcher)]
     assert found == [first]
     assert elsewhere not in found and different not in found
 

@@ -385,11 +385,16 @@ def test_unsatisfied_callback_reopens_with_the_same_unit_and_a_new_deadline(worl
             case=case, actor=world.dispatcher, satisfaction="unsatisfied", note="仍在充电"
         )
         assert case.handle_due_at > clock.now()
-    assert (case.state, case.unit, case.reopen_count, case.satisfaction) == (
+    # Back to the handler who resolved it; the verdict is history (the log), not its present.
+    assert (case.state, case.unit, case.assignee, case.reopen_count, case.satisfaction) == (
         State.DISPATCHED,
         police(world),
+        world.handler,
         1,
-        "unsatisfied",
+        "",
+    )
+    assert CaseAction.objects.get(case=case, action="callback").data["satisfaction"] == (
+        "unsatisfied"
     )
     log = list(case.actions.values_list("action", "to_state"))
     assert log[-2:] == [("callback", State.RESOLVED), ("reopen", State.DISPATCHED)]

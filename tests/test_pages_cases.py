@@ -1,6 +1,7 @@
 """Staff case pages through the Django test client: 我的待办, the case list, the case detail with
 its action panel, the dispatchers' desk and intake, and the leaders' oversight."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -395,7 +396,8 @@ def test_inbox_lists_the_handlers_cases_most_urgent_first_with_badges(client, wo
     make_case(world, text="还没交办的")
     html = html_of(as_user(client, world.handler).get("/inbox/"))
     assert html.index(late.number) < html.index(calm.number)
-    assert '<span class="badge badge-overdue">超期</span>' in html
+    # How late, in days: dispatched 30 days ago with 5 working days to handle it.
+    assert re.search(r'<span class="badge badge-overdue">超期(2[0-9])天</span>', html)
     assert "还没交办的" not in html
     assert "共 2 件" in html
 

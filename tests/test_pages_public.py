@@ -209,9 +209,11 @@ def test_unsatisfied_rating_reopens_the_case(client, world):
     )
     case.refresh_from_db()
     assert case.state == State.DISPATCHED and case.reopen_count == 1
-    assert case.satisfaction == "unsatisfied"
+    # The 不满意 is history (the timeline), not the case's present satisfaction.
+    assert case.satisfaction == ""
     html = client.get(f"/t/{case.tracking_token}/").content.decode()
     assert "重新办理" in html and "回访评价" in html and "不满意" in html
+    assert "您的评价:" not in html
 
 
 def test_a_rating_needs_a_valid_choice(client, world):
@@ -287,15 +289,22 @@ def test_field_pages_are_for_grid_workers_only(client, world):
 def test_field_report_offers_only_the_own_grid(client, world):
     client.force_login(world.grid_worker)
     html = client.get("/field/report/").content.decode()
-    assert "景港府1号微网格" in html and "湘湖第一网格" in html
-    assert "山兴里1号微网格" not in html and "湘湖第二网格" not in html
+    # The place is searched among the grid worker's own grid, not listed.
+    assert 'hx-get="/places/search/?for=field"' in html
+    offered = client.get("/places/search/", {"for": "field"}).content.decode()
+    assert "景港府1号微网格" in offered and "湘湖第一网格" in offered
+    assert "山兴里1号微网格" not in offered and "湘湖第二网格" not in offered
+    assert (
+        "山兴里"
+        not in client.get("/places/search/", {"for": "field", "q": "山兴里"}).content.decode()
+    )
     # The location script is a static file (the CSP allows no inline script); it finds the
     # hidden coordinate fields by the ids the page names.
     assert 'src="/static/web/field-report.js"' in html
     assert 'data-latitude="id_latitude"' in html
     response = client.post(
         "/field/report/",
-        {"area": world.sibling_microgrid.pk, "description": "隔壁的事", "client_key": KEY},
+        {"area": world.sibling_microgrid.code, "description": "隔壁的事", "client_key": KEY},
     )
     assert "只能选择您所在网格内的地点" in response.content.decode()
     assert not Case.objects.exists()
@@ -306,7 +315,7 @@ def test_field_report_creates_a_patrol_case_with_location(client, world):
     response = client.post(
         "/field/report/",
         {
-            "area": world.microgrid.pk,
+            "area": world.microgrid.code,
             "description": "消防通道被电动车堵住",
             "latitude": "30.123456",
             "longitude": "120.654321",
@@ -326,7 +335,7 @@ def test_on_the_spot_report_creates_a_resolved_case_with_the_photo(client, world
     kind = case_type(world)
     client.force_login(world.grid_worker)
     data = {
-        "area": world.microgrid.pk,
+        "area": world.microgrid.code,
         "description": "楼道里堆放纸箱",
         "case_type": kind.pk,
         "on_spot": "on",
@@ -351,7 +360,7 @@ def test_on_the_spot_without_a_photo_leaves_no_case(client, world):
     response = client.post(
         "/field/report/",
         {
-            "area": world.microgrid.pk,
+            "area": world.microgrid.code,
             "description": "楼道里堆放纸箱",
             "on_spot": "on",
             "client_key": KEY,
@@ -373,7 +382,7 @@ def test_a_refused_on_the_spot_resolution_takes_the_report_back(client, world, m
     response = client.post(
         "/field/report/",
         {
-            "area": world.microgrid.pk,
+            "area": world.microgrid.code,
             "description": "楼道里堆放纸箱",
             "case_type": case_type(world).pk,
             "on_spot": "on",

@@ -35,3 +35,12 @@ def acting_at(moment: datetime) -> Iterator[None]:
         yield
     finally:
         _local.moment = previous
+
+
+def moment_label(moment: datetime) -> str:
+    """A moment as staff and residents read it, in local time: "12-02 09:30" this year,
+    "2025-12-02 09:30" any other (a date without its year would pass for this year's)."""
+    local = timezone.localtime(moment)
+    if local.year == timezone.localtime(now()).year:
+        return f"{local:%m-%d %H:%M}"
+    return f"{local:%Y-%m-%d %H:%M}"

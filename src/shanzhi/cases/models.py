@@ -5,7 +5,9 @@ from django.db import models
 
 from shanzhi.accounts.models import Unit, User
 from shanzhi.areas.models import Area
-from shanzhi.protection import SealedTextField
+from shanzhi.errors import DomainError
+from shanzhi.protection import SealedTextField, digest
+from shanzhi.registry.validators import phone_check
 
 if TYPE_CHECKING:
     from shanzhi.cases.flows.spec import Flow
@@ -60,6 +62,15 @@ class Satisfaction(models.TextChoices):
     SATISFIED = "satisfied", "满意"
     BASICALLY = "basically", "基本满意"
     UNSATISFIED = "unsatisfied", "不满意"
+
+
+def phone_digest(phone: str) -> str:
+    """The digest a phone is searched by, written the one way however it was typed (the same
+    digest the registry keeps of a person's phone); "" when it is no phone."""
+    try:
+        return digest(phone_check(phone))
+    except DomainError:
+        return ""
 
 
 def flow_choices() -> list[tuple[str, str]]:
@@ -211,6 +222,11 @@ class Case(models.Model):
     reporter_name = models.CharField("上报人", max_length=50, blank=True)
     # Sealed at rest (shanzhi.protection); who sees it unmasked is the policy module's call.
     reporter_phone = SealedTextField("联系电话", blank=True)
+    # The phone's keyed digest (shanzhi.protection), written with it: how a caller's cases are
+    # found again without the sealed column being readable to a query.
+    reporter_phone_digest = models.CharField(
+        "联系电话摘要", max_length=64, blank=True, db_index=True
+    )
     priority = models.CharField(
         "优先级", max_length=10, choices=Priority.choices, default=Priority.NORMAL
     )

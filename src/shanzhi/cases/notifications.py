@@ -84,12 +84,19 @@ def notify_transition(case: Case, log: CaseAction, *, version: int) -> None:
     produced (so that a delivery repeated later, the case moved on, sends nothing twice)."""
     from .flows import FLOWS
 
+    if log.from_state != log.to_state:
+        # The case moved on: what its earlier messages asked for is done or no longer theirs.
+        Notification.objects.filter(
+            case=case, read_at__isnull=True, created_at__lte=log.created_at
+        ).update(read_at=clock.now())
+
     flow = FLOWS.get(log.flow)
     transition = flow.transition(log.action) if flow is not None else None
     if transition is None or transition.tell is None:
         return
     notify(
-        users=audience(case, transition.tell.who),
+        # Nobody is told of their own step.
+        users=[user for user in audience(case, transition.tell.who) if user.pk != log.actor_id],
         case=case,
         kind=log.action,
         key=f"{log.action}:{case.pk}:{version}",

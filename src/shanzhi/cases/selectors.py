@@ -1,8 +1,8 @@
 """Reads of cases shared by pages, API, Open311, exports and reports."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from difflib import SequenceMatcher
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
@@ -14,10 +14,12 @@ from shanzhi.areas.models import Area
 
 from .flows import FLOWS, flow_of, is_running, running_q, states_of, waiting_q
 from .flows.spec import Input, InputKind, TransitionSpec
-from .models import Case, CaseAction, HandlingLevel, Notification
+from .models import Case, CaseAction, CaseType, HandlingLevel, Notification, phone_digest
 
 DUPLICATE_WINDOW = timedelta(days=30)
 DUPLICATE_SIMILARITY = 0.45
+# Both reports naming one routing keyword (油烟) count about as much as a third of their words.
+DUPLICATE_KEYWORD_BONUS = 0.3
 
 
 @dataclass(frozen=True)
@@ -75,12 +77,19 @@ def case_list(*, user: Any, filters: CaseFilters | None = None) -> QuerySet[Case
     elif f.deadline == "due_soon":
         cases = cases.filter(due_soon_q(moment))
     if f.query:
-        cases = cases.filter(
+        found = (
             Q(number__icontains=f.query)
             | Q(title__icontains=f.query)
             | Q(description__icontains=f.query)
             | Q(address__icontains=f.query)
+            | Q(reporter_name__icontains=f.query)
         )
+        # A whole phone number finds its reporter's cases through the digest (the column is
+        # sealed, so no part of a number can be searched).
+        key = phone_digest(f.query)
+        if key:
+            found |= Q(reporter_phone_digest=key)
+        cases = cases.filter(found)
     if f.reported_from:
         cases = cases.filter(reported_at__gte=f.reported_from)
     if f.reported_to:
@@ -98,6 +107,20 @@ def deadline_status(case: Case, moment: datetime | None = None) -> str:
     if case.due_soon_at is not None and case.due_soon_at <= moment:
         return "due_soon"
     return ""
+
+
+def deadline_label(case: Case, moment: datetime | None = None) -> str:
+    """The deadline badge's words: 超期N天 (or N小时 within the first day), 临期, or ""."""
+    moment = moment or clock.now()
+    status = deadline_status(case, moment)
+    if status == "due_soon":
+        return "临期"
+    if status != "overdue" or case.handle_due_at is None:
+        return ""
+    late = moment - case.handle_due_at
+    if late.days >= 1:
+        return f"超期{late.days}天"
+    return f"超期{max(late.seconds // 3600, 1)}小时"
 
 
 def case_timeline(*, case: Case, counted: bool = False) -> QuerySet[CaseAction]:
@@ -148,26 +171,101 @@ def notifications_for(*, user: User, unread_only: bool = False) -> QuerySet[Noti
     return items.filter(read_at__isnull=True) if unread_only else items
 
 
-def case_possible_duplicates(*, case: Case, limit: int = 5) -> list[tuple[Case, float]]:
-    """Open cases at the same place, of the same type when known, whose text is alike."""
-    candidates = Case.objects.filter(
-        street_id=case.street_id,
-        area_id=case.area_id,
+def _bigrams(text: str) -> set[str]:
+    compact = re.sub(r"[\W_]+", "", text.lower())
+    return {compact[i : i + 2] for i in range(len(compact) - 1)}
+
+
+def text_likeness(one: str, other: str, keywords: frozenset[str] = frozenset()) -> float:
+    """How alike two reports read, 0 to about 1: the share of the shorter text's character pairs
+    found in the longer (a resident's one line against a hotline's paragraph), raised when both
+    name the same routing keyword of the catalogue (油烟, 电瓶车…)."""
+    mine, theirs = _bigrams(one), _bigrams(other)
+    if not mine or not theirs:
+        return 0.0
+    score = len(mine & theirs) / min(len(mine), len(theirs))
+    if any(keyword in one and keyword in other for keyword in keywords):
+        score += DUPLICATE_KEYWORD_BONUS
+    return min(score, 1.0)
+
+
+def _near(area: Area) -> Q:
+    """The same place, or within the grid: a hotline call placed on a grid and the resident's
+    QR report from one of its microgrids (or buildings) are about the same spot."""
+    if area.level not in policy.FIELD_LEVELS:
+        return Q(area_id=area.pk)
+    above = [path for path in area.ancestor_paths]
+    return Q(area__path__startswith=area.path) | Q(
+        area__path__in=above, area__level__in=policy.FIELD_LEVELS
+    )
+
+
+def duplicates_like(
+    *,
+    viewer: Any,
+    area: Area,
+    text: str,
+    case_type_id: int | None = None,
+    moment: datetime | None = None,
+    exclude: Case | None = None,
+    limit: int = 5,
+) -> list[tuple[Case, float]]:
+    """Open cases the viewer may see, at or around `area`, of the same type when both are known,
+    reported within the window before `moment` (or since), whose text is like `text`: for a
+    case on its page and for a report still being typed at the desk."""
+    moment = moment or clock.now()
+    candidates = policy.cases_visible_to(viewer).filter(
+        _near(area),
+        street_id=area.street_id,
         state__in=states_of("open"),
         merged_into__isnull=True,
-        reported_at__gte=case.reported_at - DUPLICATE_WINDOW,
-    ).exclude(pk=case.pk)
-    if case.case_type_id:
-        candidates = candidates.filter(
-            Q(case_type_id=case.case_type_id) | Q(case_type__isnull=True)
+        reported_at__gte=moment - DUPLICATE_WINDOW,
+    )
+    if exclude is not None:
+        candidates = candidates.exclude(pk=exclude.pk)
+    if case_type_id:
+        candidates = candidates.filter(Q(case_type_id=case_type_id) | Q(case_type__isnull=True))
+    keywords = frozenset(
+        keyword
+        for row in CaseType.objects.filter(street_id=area.street_id).values_list(
+            "keywords", flat=True
         )
+        for keyword in row or []
+        if len(keyword) >= 2
+    )
     scored = []
-    for other in candidates.order_by("-reported_at")[:200]:
-        ratio = SequenceMatcher(None, case.description, other.description).ratio()
+    for other in _with_relations(candidates).order_by("-reported_at")[:200]:
+        ratio = text_likeness(text, other.description, keywords)
         if ratio >= DUPLICATE_SIMILARITY:
             scored.append((other, round(ratio, 2)))
     scored.sort(key=lambda row: -row[1])
     return scored[:limit]
+
+
+def case_possible_duplicates(
+    *, case: Case, viewer: Any, limit: int = 5
+) -> list[tuple[Case, float]]:
+    """Open cases the viewer may see that look like the same matter as `case`."""
+    return duplicates_like(
+        viewer=viewer,
+        area=case.area,
+        text=case.description,
+        case_type_id=case.case_type_id,
+        moment=case.reported_at,
+        exclude=case,
+        limit=limit,
+    )
+
+
+def caller_cases(*, user: Any, phone: str) -> QuerySet[Case]:
+    """The cases the user may see that were reported from this phone, newest first (found
+    through the phone's digest; an unreadable number finds none)."""
+    key = phone_digest(phone)
+    if not key:
+        return Case.objects.none()
+    return _with_relations(
+        policy.cases_visible_to(user).filter(reporter_phone_digest=key)
+    ).order_by("-reported_at", "-id")
 
 
 # What a case offers and what its log says --------------------------------------------------------
@@ -220,6 +318,20 @@ def action_details(row: CaseAction) -> list[str]:
     if data.get("flow") in FLOWS:
         details.append(f"按“{FLOWS[data['flow']].label}”流程办理")
     return details
+
+
+def action_actor_label(row: CaseAction, case: Case) -> str:
+    """Who took a step, as the timeline names them: the staff member, else the reporter for their
+    own report and their rating through the tracking link, else 系统 (the sweep, a follow-on)."""
+    if row.actor is not None:
+        return str(row.actor)
+    if row.action == "report":
+        return case.reporter_name or "群众"
+    flow = FLOWS.get(row.flow)
+    transition = flow.transition(row.action) if flow is not None else None
+    if transition is not None and transition.rates:
+        return f"上报人{case.reporter_name}(评价链接)" if case.reporter_name else "上报人(评价链接)"
+    return "系统"
 
 
 def case_facts(case: Case) -> list[tuple[str, str]]:

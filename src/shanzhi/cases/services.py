@@ -16,7 +16,6 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
 from shanzhi import clock, policy
 from shanzhi.accounts.models import Unit, UnitKind, User
@@ -40,6 +39,7 @@ from .models import (
     CaseType,
     HandlingLevel,
     Source,
+    phone_digest,
 )
 from .notifications import audience, notify
 
@@ -260,6 +260,7 @@ def _create_case(
         reporter=reporter,
         reporter_name=(reporter_name.strip() or (reporter.full_name if reporter else ""))[:50],
         reporter_phone=reporter_phone,
+        reporter_phone_digest=phone_digest(reporter_phone),
         priority=case_type.priority if case_type else "normal",
         level=_level_for(area),
         extra=extra,
@@ -768,8 +769,7 @@ class SweepReport:
 
 
 def _reminder_due(row: CaseClock, moment: datetime) -> str:
-    due = row.due_at or moment
-    return f"{timezone.localtime(due):%m-%d %H:%M}"
+    return clock.moment_label(row.due_at or moment)
 
 
 def sweep_run() -> SweepReport:

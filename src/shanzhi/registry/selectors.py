@@ -13,6 +13,7 @@ from shanzhi.cases.models import Case
 from shanzhi.errors import DomainError
 from shanzhi.protection import digest
 from shanzhi.registry.models import (
+    Building,
     Enterprise,
     House,
     ItemStatus,
@@ -270,3 +271,69 @@ def record_find_any(*, user: Any, street_id: int | None, kinds: list[str], key: 
             refusal = exc
     names = "或".join(KIND_NAMES[kind] for kind in kinds)
     raise DomainError(f"在本街道您的辖区内没有找到该{names}") from refusal
+
+
+# Choosing a place (发生地) ---------------------------------------------------------------------
+
+PLACE_RESULTS = 12
+
+
+@dataclass(frozen=True)
+class PlaceMatch:
+    """An area a search found, with its place in the tree and the building that led to it."""
+
+    area: Area
+    trail: str  # the nodes between the street and the area, e.g. 湖滨社区 › 第3网格
+    building: str = ""
+
+
+def _trails(areas: list[Area]) -> dict[int, str]:
+    """Each area's ancestors below its street as one line, read in one query."""
+    paths = {path for area in areas for path in area.ancestor_paths}
+    names = dict(
+        Area.objects.filter(path__in=paths)
+        .exclude(level__in=[Level.CITY, Level.DISTRICT, Level.STREET])
+        .values_list("path", "name")
+    )
+    return {
+        area.pk: " › ".join(names[path] for path in area.ancestor_paths if path in names)
+        for area in areas
+    }
+
+
+def place_search(
+    *, areas: QuerySet[Area], text: str, limit: int = PLACE_RESULTS
+) -> list[PlaceMatch]:
+    """The areas among `areas` whose name or code holds `text`, then those with a building whose
+    小区, name or address holds it; without text, the first areas of the tree."""
+    text = text.strip()
+    found: list[tuple[Area, str]] = []
+    if not text:
+        found = [(area, "") for area in areas.order_by("path")[:limit]]
+    else:
+        by_name = areas.filter(Q(name__icontains=text) | Q(code__icontains=text.upper()))
+        found = [(area, "") for area in by_name.order_by("depth", "path")[:limit]]
+        seen = {area.pk for area, _ in found}
+        buildings = (
+            Building.objects.filter(
+                Q(compound__icontains=text) | Q(name__icontains=text) | Q(address__icontains=text),
+                area__in=areas,
+                deleted_at__isnull=True,
+            )
+            .select_related("area")
+            .order_by("address")
+        )
+        for building in buildings[: limit * 2]:
+            if len(found) >= limit:
+                break
+            if building.area_id not in seen:
+                seen.add(building.area_id)
+                found.append((building.area, building.address))
+    trails = _trails([area for area, _ in found])
+    return [PlaceMatch(area, trails.get(area.pk, ""), building) for area, building in found]
+
+
+def place_label(area: Area) -> str:
+    """How a chosen place reads next to the search box: its trail and its name."""
+    trail = _trails([area]).get(area.pk, "")
+    return f"{trail} › {area.name}" if trail else area.name

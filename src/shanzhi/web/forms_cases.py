@@ -34,6 +34,7 @@ from shanzhi.cases.services import PHONE
 from shanzhi.errors import DomainError
 
 from .forms_public import PhotosField, new_client_key
+from .place_picker import PlaceSearchWidget
 
 # Deadlines are typed as the subdistrict's wall-clock time, whatever timezone is active.
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -272,13 +273,11 @@ class ReferenceField(forms.Field):
         self.spec, self.user, self.case = spec, user, case
         options = input_options(spec, user=user, case=case)
         if options is not None:
-            label_of = _indented if spec.kind == InputKind.AREA else str
-            value_of = (
-                (lambda row: row.code) if spec.kind == InputKind.AREA else (lambda row: row.pk)
-            )
-            choices = [("", "请选择")] if spec.kind != InputKind.AREA else []
-            kwargs["widget"] = forms.Select(
-                choices=choices + [(value_of(row), label_of(row)) for row in options]
+            kwargs["widget"] = (
+                # A street has thousands of places: they are searched, not listed.
+                PlaceSearchWidget(purpose="case", case_number=case.number)
+                if spec.kind == InputKind.AREA
+                else forms.Select(choices=[("", "请选择")] + [(r.pk, str(r)) for r in options])
             )
         super().__init__(**kwargs)
 
@@ -441,7 +440,7 @@ class IntakeForm(forms.Form):
         self.fields["area"] = AreaChoiceField(
             areas,
             label="发生地",
-            empty_label="请选择",
+            widget=PlaceSearchWidget(purpose="intake"),
             error_messages={
                 "required": "请选择发生地",
                 "invalid_choice": "只能选择您受理范围内的地点",

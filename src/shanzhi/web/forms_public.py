@@ -16,6 +16,8 @@ from shanzhi.areas.models import Area
 from shanzhi.cases.models import CaseType, Satisfaction
 from shanzhi.cases.services import MAX_PHOTOS, PHONE, IntakeError, check_photos
 
+from .place_picker import PlaceSearchWidget
+
 DESCRIPTION_MAX = 2000
 RESULT_MAX = 1000
 
@@ -203,7 +205,8 @@ class FieldReportForm(DescriptionMixin, forms.Form):
         self.fields["area"] = forms.ModelChoiceField(
             label="发生地",
             queryset=areas,
-            empty_label="请选择网格或微网格",
+            to_field_name="code",
+            widget=PlaceSearchWidget(purpose="field"),
             error_messages={
                 "required": "请选择发生地",
                 "invalid_choice": "只能选择您所在网格内的地点",

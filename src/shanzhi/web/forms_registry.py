@@ -36,6 +36,7 @@ from shanzhi.registry.selectors import RecordFilters, record_find
 from shanzhi.registry.validators import credit_code_check, phone_check, resident_id_check
 
 from .forms_cases import SHANGHAI, AreaChoiceField
+from .place_picker import PlaceSearchWidget
 
 KIND_LABELS = {
     "person": "居民",
@@ -200,7 +201,7 @@ class RecordForm(forms.Form):
         self.fields["area"] = AreaChoiceField(
             editable_areas(user),
             label="所在网格",
-            empty_label="请选择",
+            widget=PlaceSearchWidget(purpose="registry"),
             error_messages={
                 "required": "请选择所在网格",
                 "invalid_choice": "只能选择您负责的网格或微网格",

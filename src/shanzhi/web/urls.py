@@ -13,6 +13,7 @@ urlpatterns = [
     path("desk/bulk/", views_desk_bulk.desk_bulk, name="desk_bulk"),
     path("qr/building/<int:pk>/", views_posters.building_poster, name="building_poster"),
     path("qr/<str:code>/buildings/", views_posters.area_posters, name="area_posters"),
+    path("places/search/", views.place_search, name="place_search"),
     path("areas/<str:code>/", views.area_detail, name="area_detail"),
     path("areas/<str:code>/children/", views.area_children_fragment, name="area_children"),
     path("healthz", views.healthz, name="healthz"),

@@ -20,6 +20,7 @@ urlpatterns = [
     path("desk/", views_cases_desk.desk, name="desk"),
     path("desk/queues/<str:name>/", views_cases_desk.desk_queue_fragment, name="desk_queue"),
     path("desk/intake/", views_cases_desk.intake, name="desk_intake"),
+    path("desk/intake/checks/", views_cases_desk.intake_checks, name="desk_intake_checks"),
     path("oversight/", views_cases_desk.oversight, name="oversight"),
     path(
         "oversight/overdue/",

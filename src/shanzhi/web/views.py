@@ -21,6 +21,9 @@ from shanzhi.areas.selectors import (
     areas_with_child_counts,
 )
 from shanzhi.errors import NotFound
+from shanzhi.registry.selectors import place_search as place_search_in
+
+from .place_picker import PLACE_SCOPES
 
 
 def _tree_rows(areas: Iterable[Area]) -> list[dict[str, Any]]:
@@ -90,3 +93,23 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:  # any failure of the database means unhealthy
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@login_required
+@require_GET
+def place_search(request: HttpRequest) -> HttpResponse:
+    """/places/search/?for=PURPOSE&q=TEXT: the places a form may take, found by name, code,
+    小区, building or address, as a list for the search box (web/place_picker.py)."""
+    scope = PLACE_SCOPES.get(request.GET.get("for", ""))
+    if scope is None:
+        raise Http404("没有这种地点选择")
+    try:
+        areas = scope(request.user, request.GET.get("case", "").strip())
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    text = request.GET.get("q", "")[:50]
+    matches = place_search_in(areas=areas, text=text)
+    hint = "没有可选的地点"
+    if text.strip():
+        hint = "没有找到,请换个关键词(名称、编码、小区、楼栋或地址)"
+    return render(request, "web/_place_results.html", {"matches": matches, "hint": hint})

@@ -28,6 +28,7 @@ from shanzhi.cases.flows.spec import InputKind, TransitionSpec
 from shanzhi.cases.inbox import notification_mark_read
 from shanzhi.cases.models import Attachment, Case
 from shanzhi.cases.selectors import (
+    action_actor_label,
     action_details,
     available_actions,
     case_clocks,
@@ -35,6 +36,7 @@ from shanzhi.cases.selectors import (
     case_list,
     case_possible_duplicates,
     case_timeline,
+    deadline_label,
     deadline_status,
     inbox_for,
     notifications_for,
@@ -55,7 +57,6 @@ from .forms_cases import ActionForm, CaseFilterForm, FigureForm
 from .forms_registry import KIND_LABELS, CaseLinkForm
 
 PAGE_SIZE = 20
-DEADLINE_LABELS = {"overdue": "超期", "due_soon": "临期"}
 # Who points a case at registry records: those who take it in, oversee it or walk its grid.
 RECORD_LINKERS = frozenset({"dispatcher", "leader", "grid_worker"})
 
@@ -100,9 +101,12 @@ def case_rows(cases: Iterable[Case]) -> list[dict[str, Any]]:
     moment = clock.now()
     rows = []
     for case in cases:
-        status = deadline_status(case, moment)
         rows.append(
-            {"case": case, "deadline": status, "deadline_label": DEADLINE_LABELS.get(status)}
+            {
+                "case": case,
+                "deadline": deadline_status(case, moment),
+                "deadline_label": deadline_label(case, moment),
+            }
         )
     return rows
 
@@ -269,6 +273,7 @@ def _timeline(case: Case) -> list[dict[str, Any]]:
         {
             "action": action,
             "label": action.label,
+            "actor": action_actor_label(action, case),
             "details": action_details(action),
             "photos": list(action.attachments.all()),
         }
@@ -323,15 +328,13 @@ def detail_context(
         panel_errors = [str(error) for errors in bound.errors.values() for error in errors]
     timeline = _timeline(case)
     phone = reporter_phone_shown(viewer=user, case=case)
-    # Every candidate lies in the case's own area, so whoever sees that area may see them all.
-    duplicates = []
-    if case.is_open and policy.can_view_area(user, case.area):
-        duplicates = case_possible_duplicates(case=case)
+    # Candidates are read within the viewer's own scope.
+    duplicates = case_possible_duplicates(case=case, viewer=user) if case.is_open else []
     status = deadline_status(case)
     return {
         "case": case,
         "deadline": status,
-        "deadline_label": DEADLINE_LABELS.get(status),
+        "deadline_label": deadline_label(case),
         "reporter_phone": phone,
         "may_reveal_contact": may_reveal_contact(user, case),
         "timeline": timeline,

@@ -1,6 +1,7 @@
 """The dispatchers' desk (受理台, 代为登记) and the leaders' oversight (超期督办)."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from shanzhi import policy
+from shanzhi.areas.models import Area
 from shanzhi.cases.inbox import (
     DESK_QUEUES,
     desk_counts,
@@ -16,6 +18,7 @@ from shanzhi.cases.inbox import (
     oversight_overdue,
     oversight_supervised,
 )
+from shanzhi.cases.selectors import caller_cases, duplicates_like
 from shanzhi.cases.services import case_report
 from shanzhi.errors import DomainError
 
@@ -99,6 +102,47 @@ def intake(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{done},事件编号 {case.number}")
             return redirect("case_detail", number=case.number)
     return render(request, "web/cases/intake.html", {"form": form}, status=400)
+
+
+# What the desk should know before registering: the caller's earlier cases, and the same matter
+# already reported by someone else.
+CALLER_CASES_SHOWN = 5
+DUPLICATE_MIN_TEXT = 4
+
+
+@desk_page
+@require_GET
+def intake_checks(request: HttpRequest) -> HttpResponse:
+    """The caller's earlier cases (by the phone typed) and the possible duplicates of what is
+    typed so far (by place, type and text), as one fragment of the intake page."""
+    user = signed_in(request)
+    phone = request.GET.get("reporter_phone", "").strip()
+    text = request.GET.get("description", "").strip()
+    earlier = caller_cases(user=user, phone=phone) if phone else None
+    duplicates: list[tuple[Any, float]] = []
+    area = _intake_area(request, request.GET.get("area", "").strip())
+    if area is not None and len(text) >= DUPLICATE_MIN_TEXT:
+        type_id = request.GET.get("case_type", "")
+        duplicates = duplicates_like(
+            viewer=user,
+            area=area,
+            text=text,
+            case_type_id=int(type_id) if type_id.isdigit() else None,
+        )
+    context = {
+        "phone_typed": bool(phone),
+        "earlier": list(earlier[:CALLER_CASES_SHOWN]) if earlier is not None else [],
+        "earlier_count": earlier.count() if earlier is not None else 0,
+        "earlier_url": f"{reverse('case_list')}?{urlencode({'q': phone})}",
+        "duplicates": duplicates,
+    }
+    return render(request, "web/cases/_intake_checks.html", context)
+
+
+def _intake_area(request: HttpRequest, code: str) -> Area | None:
+    if not code:
+        return None
+    return policy.intake_areas_for(request.user).filter(code=code).first()
 
 
 # 超期督办 ----------------------------------------------------------------------------------------

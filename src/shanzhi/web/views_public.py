@@ -44,6 +44,7 @@ from shanzhi.cases.selectors import (
     CaseFilters,
     case_list,
     case_timeline,
+    deadline_label,
     deadline_status,
     due_soon_q,
     overdue_q,
@@ -79,7 +80,6 @@ PLACE_LEVELS = frozenset({Level.STREET, Level.COMMUNITY, Level.GRID, Level.DEDIC
 # `public_note`); steps without one carry internal reasons and show only as "流转中".
 IN_TRANSIT_LABEL = "流转中"
 REPORT_STEP_LABEL = "提交上报"
-DEADLINE_LABELS = {"overdue": "已超期", "due_soon": "临期"}
 
 
 def _not_found(request: HttpRequest, message: str) -> HttpResponse:
@@ -172,7 +172,11 @@ def _public_step(action: CaseAction) -> PublicStep:
         return PublicStep(label=IN_TRANSIT_LABEL, at=action.created_at)
     detail = ""
     if transition is not None and transition.public_note:
-        detail = action.note
+        shown = [action.note] if action.note else []
+        for spec in transition.inputs:
+            if spec.public and action.data.get(spec.name):
+                shown.append(f"{spec.label}:{action.data[spec.name]}")
+        detail = "\n".join(shown)
     elif transition is not None and transition.rates:
         rated = transition.input(transition.rates)
         value = str(action.data.get(transition.rates, ""))
@@ -323,9 +327,12 @@ def _field_list_context(request: HttpRequest) -> dict[str, Any]:
     page = Paginator(_field_open_cases(request), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
     for case in page.object_list:
-        status = deadline_status(case, moment)
         rows.append(
-            {"case": case, "deadline": status, "deadline_label": DEADLINE_LABELS.get(status, "")}
+            {
+                "case": case,
+                "deadline": deadline_status(case, moment),
+                "deadline_label": deadline_label(case, moment),
+            }
         )
     return {"page": page, "rows": rows}
 

@@ -201,9 +201,26 @@ def supervise(step: Step) -> None:
 
 
 def reopen(step: Step) -> None:
+    """Taken up again: back to the handler who resolved it (while they are still in the unit),
+    and no longer carrying the verdict that reopened it (the log keeps that as history)."""
     case = step.case
     case.reopen_count += 1
-    case.assignee, case.claimed_at = None, None
+    case.assignee, case.claimed_at = _resolver(case), None
+    case.satisfaction = ""
+
+
+def _resolver(case: Case) -> Any:
+    """Whoever took the case into its present (resolved) state, if they belong to its unit."""
+    if case.unit_id is None:
+        return None
+    row = (
+        CaseAction.objects.filter(case=case, to_state=case.state, actor__unit_id=case.unit_id)
+        .exclude(from_state=case.state)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return row.actor if row is not None else None
 
 
 def merge(step: Step) -> None:

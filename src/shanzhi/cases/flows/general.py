@@ -167,7 +167,7 @@ FLOW = Flow(
             c.UNIT_HANDLERS,
             inputs=(
                 c.RESULT,
-                Input("evidence", InputKind.LONGTEXT, "凭证文字说明", required=False),
+                Input("evidence", InputKind.LONGTEXT, "凭证文字说明", required=False, public=True),
                 c.photos("凭证照片", required=False),
             ),
             check=_resolve_check,
@@ -205,7 +205,7 @@ FLOW = Flow(
             branches=(Branch(S.RESOLVED, "不满意时不归档", c.unsatisfied),),
             then=Then("reopen", "不满意时自动重办", c.unsatisfied, c.reopen_inputs),
             public="回访评价",
-            summary="上报人也可凭查询链接自行评价(记为系统执行)。",
+            summary="上报人也可凭查询链接自行评价(记在上报人名下)。",
         ),
         TransitionSpec(
             "reopen",
@@ -217,9 +217,9 @@ FLOW = Flow(
             effect=c.redispatch,
             branches=(Branch(S.ACCEPTED, "就地处置的事件没有承办单位,回到受理台", c.no_unit),),
             clocks=(start("claim"), start("handle")),
-            tell=Tell(("unit",), "重办"),
+            tell=Tell(("unit", "dispatchers"), "重办"),
             public="重新办理",
-            summary="交回原承办单位,重新计时。",
+            summary="交回原承办单位和原办结人,重新计时;受理台同时收到通知。",
         ),
         TransitionSpec(
             "close_without_callback",

@@ -170,6 +170,7 @@ class Input:
     keep: bool = False
     help: str = ""
     initial: "Callable[[Case], Any] | None" = None
+    public: bool = False  # the reporter reads this answer on their tracking page
 
     @property
     def api_name(self) -> str:
