@@ -845,6 +845,8 @@ def job_for(user: Any, job_id: int) -> Job:
     if job is None:
         raise NotFound("没有找到该任务,或您无权查看")
     return job
+
+
 # 民生实事 and 志愿服务 (participation) ----------------------------------------------------------
 from shanzhi.participation.models import (  # noqa: E402
     Activity,
@@ -974,6 +976,8 @@ def person_for_id_number(user: Any, number: str) -> Any:
     if person is None:
         raise NotFound("登记库中没有该身份证号的居民,或不在您的辖区范围内")
     return person
+
+
 # Landing and street set-up -------------------------------------------------------------------
 
 # Where each role starts its day, the first held role in this order deciding: set-up work first
@@ -1022,6 +1026,8 @@ def own_reports_for(user: Any) -> QuerySet[Case]:
     if not _is_signed_in(user):
         return Case.objects.none()
     return Case.objects.filter(reporter=user)
+
+
 # Routing and recurring problems (源头治理) -------------------------------------------------------
 
 

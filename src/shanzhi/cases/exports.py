@@ -19,11 +19,10 @@ from shanzhi.spreadsheets import row_safe
 
 from .flows import flow_of
 from .models import Case
-from .selectors import deadline_status
+from .selectors import deadline_label
 
 # One download: beyond this the list is to be narrowed by its filters first.
 EXPORT_LIMIT = 20000
-DEADLINE_LABELS = {"overdue": "超期", "due_soon": "临期"}
 COLUMNS: tuple[tuple[str, int], ...] = (
     ("编号", 18),
     ("流程", 10),
@@ -67,7 +66,7 @@ def _row(case: Case, moment: datetime) -> list[object]:
             case.unit.name if case.unit else "",
             _when(case.reported_at),
             _when(case.handle_due_at),
-            DEADLINE_LABELS.get(deadline_status(case, moment), ""),
+            deadline_label(case, moment),
             _when(case.resolved_at),
             case.get_satisfaction_display() if case.satisfaction else "",
         ]

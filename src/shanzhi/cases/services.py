@@ -16,6 +16,7 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
+from django.utils import timezone
 
 from shanzhi import clock, policy
 from shanzhi.accounts.models import Unit, UnitKind, User

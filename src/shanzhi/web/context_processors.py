@@ -4,9 +4,9 @@ from typing import Any, cast
 from django.http import HttpRequest
 
 from shanzhi import policy
-from shanzhi.jobs.selectors import demo_building_flag, demo_job_unfinished
 from shanzhi.accounts.models import User
 from shanzhi.cases.selectors import notifications_for
+from shanzhi.jobs.selectors import demo_building_flag, demo_job_unfinished
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

@@ -19,13 +19,13 @@ from shanzhi.cases.selectors import (
     case_facts,
     case_list,
     case_timeline,
-    deadline_status,
+    deadline_label,
 )
 from shanzhi.masking import mask_name, mask_personal
 from shanzhi.registry.services import reporter_phone_shown
 
 from .forms_cases import CaseFilterForm
-from .views_cases import DEADLINE_LABELS, case_or_404, signed_in, staff_page
+from .views_cases import case_or_404, signed_in, staff_page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -53,7 +53,6 @@ def case_list_export(request: HttpRequest) -> HttpResponse:
 def case_print(request: HttpRequest, number: str) -> HttpResponse:
     """/cases/<number>/print/: the case on one or two sheets of paper, for signing and filing."""
     case = case_or_404(request, number)
-    status = deadline_status(case)
     context = {
         "case": case,
         "flow": flow_of(case),
@@ -69,7 +68,7 @@ def case_print(request: HttpRequest, number: str) -> HttpResponse:
             }
             for step in case_timeline(case=case)
         ],
-        "deadline_label": DEADLINE_LABELS.get(status, ""),
+        "deadline_label": deadline_label(case),
         "reporter_name": mask_name(case.reporter_name),
         "reporter_phone": reporter_phone_shown(viewer=request.user, case=case),
         "description": mask_personal(case.description),

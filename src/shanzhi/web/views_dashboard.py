@@ -569,6 +569,8 @@ def list_matters(viewer: Any, choice: Choice) -> dict[str, Any]:
             }
         )
     return {"items": items}
+
+
 def list_participation(viewer: Any, choice: Choice) -> dict[str, Any]:
     """民生实事 and 志愿服务: counted from their own tables, so no case list behind them."""
     return {"cards": figure_cards(viewer, choice, PARTICIPATION_KPIS)}

@@ -13,7 +13,7 @@ def _forget_totals(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("analytics", "0006_source_labels"),
+        ("analytics", "0007_baselines_by_matter_and_ranking_rates"),
         ("areas", "0001_initial"),
         ("cases", "0006_source_labels"),
     ]

@@ -13,7 +13,7 @@ def digest_existing(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0006_source_labels"),
+        ("cases", "0007_case_number_sequences"),
     ]
 
     operations = [
