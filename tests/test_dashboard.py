@@ -375,8 +375,8 @@ def test_query_counts_of_the_shell_and_each_panel(client, year, django_assert_ma
     for period in ({"period": "2025"}, {}):
         cache.clear()
         # The figures, 同比, baselines and medians; the store's month totals answer a period of
-        # whole months after one look at how far they reach.
-        with django_assert_max_num_queries(12):
+        # whole months after one look at how far they reach; the top bar's unread count.
+        with django_assert_max_num_queries(13):
             client.get(reverse("dashboard"), period)
         # The trend and the categories look how far the month totals reach, then read them (or
         # the deltas where they do not reach).
