@@ -242,7 +242,7 @@ def test_the_medians_of_durations_are_those_of_the_cases_as_of_the_moment(world)
     period = period_parse("2024")
     for moment in (datetime(2024, 8, 1, tzinfo=SHANGHAI), datetime(2025, 6, 1, tzinfo=SHANGHAI)):
         found = duration_medians(viewer=world.leader, period=period, as_of=moment)
-        assert found.handled > 5 and found.resolved > 5
+        assert found.handled >= 5 and found.resolved >= 5
         assert (found.handling_hours, found.wait_days) == _reference_medians(world, period, moment)
     later = duration_medians(viewer=world.leader, period=period, as_of=moment)
     earlier = duration_medians(

@@ -323,9 +323,9 @@ def test_report_refuses_bad_input_in_chinese_and_changes_nothing(api, world):
 def test_every_transition_has_an_operation(api):
     paths = api.client.get("/api/v1/openapi.json").json()["paths"]
     actions = {p.rsplit("/", 1)[1] for p in paths if p.startswith("/api/v1/cases/{number}/")}
-    # Besides every flow's transitions, a case has its registry links, its reporter's contact
-    # and its documents.
-    assert actions == set(flow_actions()) | {"links", "contact", "{key}"}
+    # Besides every flow's transitions, a case has its registry links, its reporter's contact,
+    # its documents and its routing suggestions.
+    assert actions == set(flow_actions()) | {"links", "contact", "{key}", "suggestions"}
 
 
 def test_the_closed_loop_through_the_api(api, world, case_type, police):

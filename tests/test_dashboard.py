@@ -396,7 +396,7 @@ def test_query_counts_of_the_shell_and_each_panel(client, year, django_assert_ma
     with django_assert_max_num_queries(4):
         client.get(reverse("dashboard_chart", args=["trend"]), {"period": "2025"})
     params = {"kpi": "resolution_rate", "period": "2025", "area": year.street.code}
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         client.get(reverse("case_list"), params)
 
 

@@ -440,7 +440,7 @@ def _spread(total: int, parts: int, rng: random.Random) -> list[int]:
 def demo_participation(*, demo: DemoStreet, year: int) -> str:
     """The demo street's 民生实事 rounds and a year of volunteer service; says what was made."""
     if not Person.objects.filter(street=demo.street).exists():
-        return "未生成民生实事与志愿服务:需要人房企事物登记(去掉 --no-registry)"
+        return "未生成民生实事与志愿服务:需要居民登记(去掉 --no-registry)"
     started = time.monotonic()
     builder = _Builder(demo, year)
     published = builder.street_round()
